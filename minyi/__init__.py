@@ -1,0 +1,1 @@
+"""Minyi (民意): the programme for raising the public's sense of security and satisfaction."""

@@ -1,0 +1,9 @@
+"""Errors the project raises on purpose, each with a message a user can read."""
+
+
+class MinyiError(Exception):
+    """A rule was broken; the message says which, in Chinese, and is shown to the user."""
+
+
+class InvalidInput(MinyiError):
+    """Input that cannot be accepted: a bad value, a missing field, a contradiction."""

@@ -1,0 +1,32 @@
+from django.core.management.base import BaseCommand
+
+from minyi.orgs.demo import BUREAU_CODE, DEMO_LOGINS, DEMO_PASSWORD, load_demo_bureau
+from minyi.orgs.models import Unit
+from minyi.workcal.seed import seed as seed_calendars
+
+
+class Command(BaseCommand):
+    help = "载入演示数据（沂源县公安局）；可重复执行，已有的数据不会改动。"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--quiet-logins", action="store_true", help="不打印演示账号")
+
+    def handle(self, *args, quiet_logins: bool = False, **options) -> None:
+        # The calendars and holidays come with the migrations; seeding again restores them
+        # where they were removed, and changes nothing otherwise.
+        seed_calendars()
+        result = load_demo_bureau()
+        if result.created:
+            self.stdout.write(f"演示数据已载入：新建 {result.created} 条记录。")
+        else:
+            self.stdout.write("演示数据已存在，未做任何改动。")
+        if quiet_logins:
+            return
+        self.stdout.write(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
+        for person in DEMO_LOGINS:
+            code = f"{BUREAU_CODE}-{person.unit}" if person.unit else BUREAU_CODE
+            unit = Unit.objects.get(code=code)
+            self.stdout.write(
+                f"  {person.role.label}\t{person.username}\t{person.full_name}"
+                f"（{unit.name} {person.title}）"
+            )

@@ -1,0 +1,166 @@
+"""Who may see and change what: the one place that says it.
+
+A user sees the units in the subtrees of their memberships. Bureau leaders, inspectors and
+administrators see their whole bureau (the nearest bureau or sub-bureau above their unit), as
+the seeds have leaders assess every unit and inspectors check any of them. Superusers see all.
+
+Objects are fetched through the `get_*_for_user` helpers, which raise Http404 both for a missing
+object and for one outside the user's units, so that a URL never tells whether a record exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from minyi.orgs.models import Area, Membership, Role, Unit
+
+WHOLE_BUREAU_ROLES = frozenset({Role.BUREAU_LEADER, Role.INSPECTOR, Role.ADMINISTRATOR})
+# The order a user's home page is chosen by when they hold several roles.
+ROLE_PRECEDENCE = [
+    Role.ADMINISTRATOR,
+    Role.BUREAU_LEADER,
+    Role.DISPATCHER,
+    Role.OPINION_OFFICER,
+    Role.INSPECTOR,
+    Role.LEGAL_REVIEWER,
+    Role.UNIT_HEAD,
+    Role.UNIT_HANDLER,
+]
+
+_CACHE_ATTR = "_minyi_access"
+
+
+def _memberships(user: Any) -> list[Membership]:
+    cache = getattr(user, _CACHE_ATTR, None)
+    if cache is None:
+        cache = {"memberships": list(user.memberships.select_related("unit"))}
+        setattr(user, _CACHE_ATTR, cache)
+    return cache["memberships"]
+
+
+def forget(user: Any) -> None:
+    """Drop what was worked out for this user (after their memberships change)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def memberships_of(user: Any) -> list[Membership]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    return _memberships(user)
+
+
+def primary_membership(user: Any) -> Membership | None:
+    memberships = memberships_of(user)
+    if not memberships:
+        return None
+    return min(
+        memberships,
+        key=lambda m: (not m.is_primary, ROLE_PRECEDENCE.index(m.role), m.pk),
+    )
+
+
+def roles_of(user: Any) -> set[str]:
+    roles = {m.role for m in memberships_of(user)}
+    if getattr(user, "is_superuser", False) and user.is_active:
+        roles.add(Role.ADMINISTRATOR)
+    return roles
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def home_role(user: Any) -> str | None:
+    """The role whose home page the user lands on."""
+    primary = primary_membership(user)
+    if primary is not None:
+        return primary.role
+    return Role.ADMINISTRATOR if getattr(user, "is_superuser", False) else None
+
+
+def require_role(user: Any, *roles: str) -> None:
+    """For pages that belong to a role (entering holidays, dispatching): 403 for the others."""
+    if not has_role(user, *roles):
+        raise PermissionDenied("您的岗位没有此项权限")
+
+
+def scope_paths(user: Any) -> list[str] | None:
+    """The tree paths of the subtrees the user sees; None means everything."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if user.is_superuser:
+        return None
+    cache = getattr(user, _CACHE_ATTR, None) or {}
+    if "paths" in cache:
+        return cache["paths"]
+    roots: list[Unit] = []
+    for membership in _memberships(user):
+        if membership.role in WHOLE_BUREAU_ROLES:
+            roots.append(membership.unit.bureau())
+        else:
+            roots.append(membership.unit)
+    paths = sorted({u.path for u in roots})
+    # A path inside another one adds nothing.
+    paths = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    getattr(user, _CACHE_ATTR)["paths"] = paths
+    return paths
+
+
+def _path_filter(field: str, paths: Iterable[str]) -> Q:
+    return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths), Q(pk__in=[]))
+
+
+def visible_units(user: Any) -> QuerySet[Unit]:
+    paths = scope_paths(user)
+    if paths is None:
+        return Unit.objects.all()
+    return Unit.objects.filter(_path_filter("path", paths))
+
+
+def unit_filter(user: Any, field: str = "unit") -> Q:
+    """A filter for any model with a foreign key to Unit: rows of the units the user sees."""
+    paths = scope_paths(user)
+    if paths is None:
+        return Q()
+    return _path_filter(f"{field}__path", paths)
+
+
+def can_see_unit(user: Any, unit: Unit) -> bool:
+    paths = scope_paths(user)
+    return paths is None or any(unit.path.startswith(p) for p in paths)
+
+
+def get_unit_for_user(user: Any, pk: Any) -> Unit:
+    try:
+        return visible_units(user).get(pk=int(pk))
+    except (Unit.DoesNotExist, ValueError, TypeError):
+        raise Http404("没有找到该单位") from None
+
+
+def visible_areas(user: Any) -> QuerySet[Area]:
+    return Area.objects.filter(unit_filter(user, "station"))
+
+
+def get_area_for_user(user: Any, pk: Any) -> Area:
+    try:
+        return visible_areas(user).select_related("station", "parent").get(pk=int(pk))
+    except (Area.DoesNotExist, ValueError, TypeError):
+        raise Http404("没有找到该区域") from None
+
+
+def visible_users(user: Any) -> QuerySet:
+    """Colleagues: the people with a membership in a unit the user sees."""
+    from minyi.orgs.models import User
+
+    paths = scope_paths(user)
+    if paths is None:
+        return User.objects.all()
+    return User.objects.filter(_path_filter("memberships__unit__path", paths)).distinct()

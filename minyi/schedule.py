@@ -1,0 +1,13 @@
+"""The periodic tasks, one list for both runners.
+
+`minyi serve` runs them in-process on a pilot machine; with Redis, Celery beat reads the same
+list. A task must be safe to run twice or at the same time, since a restart or a second web
+process may do just that.
+"""
+
+from minyi.core.scheduler import Job
+
+SCHEDULE: list[Job] = [
+    # Nightly, when nobody is at work: the chain walk reads every event.
+    Job(name="audit.verify", task="minyi.core.tasks.verify_audit_chain", daily_at="02:30"),
+]

@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("minyi.core.urls")),
+    path("orgs/", include("minyi.orgs.urls")),
+    path("workcal/", include("minyi.workcal.urls")),
+]
