@@ -9,6 +9,8 @@ from datetime import time
 
 from django.apps import apps as global_apps
 
+from minyi.workcal.timecalc import OFFICE_SLOTS
+
 # The package's English names; the users read Chinese.
 HOLIDAY_NAMES = {
     "New Year's Day": "元旦",
@@ -21,8 +23,6 @@ HOLIDAY_NAMES = {
     "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
 }
 FIRST_YEAR = 2004
-
-OFFICE_SLOTS = [(time(8, 30), time(12, 0)), (time(14, 0), time(17, 30))]
 
 
 def seed(apps=global_apps, schema_editor=None) -> None:
