@@ -19,6 +19,24 @@ GENESIS_HASH = "0" * 64
 SYSTEM_ACTOR_LABEL = "系统"
 # Fields never copied into the trail: a password hash is a secret even when it changes.
 SECRET_FIELDS = frozenset({"password"})
+# What the users read for an event's action. Each app adds its own actions here, next to the
+# code, via `register_action_labels`; an unknown action is shown as it is stored.
+ACTION_LABELS: dict[str, str] = {
+    "admin.add": "后台新增",
+    "admin.change": "后台修改",
+    "admin.delete": "后台删除",
+    "audit.verify": "校验审计链",
+}
+
+
+def register_action_labels(labels: dict[str, str]) -> None:
+    ACTION_LABELS.update(labels)
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
 # Any constant will do; it names the one lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 0x4D696E7969
 

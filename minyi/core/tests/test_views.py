@@ -96,3 +96,13 @@ def test_static_assets_are_served_by_the_project(client, handler):
     assert "/static/django_htmx/htmx-2.min.js" in body
     assert "http://" not in body.replace("http://testserver", "")
     assert "https://" not in body
+
+
+def test_event_actions_are_shown_in_chinese(client, bureau, administrator):
+    from minyi.orgs import actions
+
+    actions.create_unit(actor=administrator, code="X1", name="新中队", kind="team",
+                        parent=bureau.station)
+    client.force_login(administrator)
+    body = client.get(reverse("audit")).content.decode()
+    assert "新建单位" in body and "unit.create" not in body

@@ -13,12 +13,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-scheduler", action="store_true", help="不启动进程内定时任务")
 
     def handle(self, *args, host: str, port: int, threads: int, no_scheduler: bool, **options):
+        from django.core.wsgi import get_wsgi_application
         from waitress import serve
 
         from minyi.core.scheduler import start_scheduler
-        from minyi.wsgi import application
 
         call_command("collectstatic", interactive=False, verbosity=0)
+        # A new handler, made after collectstatic: WhiteNoise lists the static files when its
+        # middleware is built, and a handler built earlier would not know the fresh ones.
+        application = get_wsgi_application()
         if settings.MINYI_INPROCESS_SCHEDULER and not no_scheduler:
             start_scheduler()
         self.stdout.write(f"民意平台已启动：http://{host}:{port}/  （Ctrl+C 停止）")
