@@ -10,12 +10,34 @@ from minyi.orgs.tests.factories import AreaFactory, MembershipFactory, UnitFacto
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
+    from minyi.workcal.selectors import forget_schedules
+
+    # A schedule cached from a test's rolled-back rows must not leak into the next test.
+    forget_schedules()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The manifest storage needs `collectstatic`; tests render pages without running it.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _seeded_after_flush(request):
+    """A transactional test's flush takes the migrations' seed rows (calendars, holidays,
+    channels, order types) with it; put them back before each such test."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or "transactional_db"
+                              in request.fixturenames or "live_server" in request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db")
+    from minyi.intake.seed import seed as seed_channels
+    from minyi.orders.seed import seed as seed_order_types
+    from minyi.workcal.seed import seed as seed_calendars
+
+    seed_calendars()
+    seed_channels()
+    seed_order_types()
 
 
 class Bureau:

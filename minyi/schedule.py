@@ -10,4 +10,7 @@ from minyi.core.scheduler import Job
 SCHEDULE: list[Job] = [
     # Nightly, when nobody is at work: the chain walk reads every event.
     Job(name="audit.verify", task="minyi.core.tasks.verify_audit_chain", daily_at="02:30"),
+    # Results the source platforms have not accepted yet, retried with back-off.
+    Job(name="intake.feedback", task="minyi.intake.tasks.deliver_due_feedback",
+        every_seconds=60),
 ]

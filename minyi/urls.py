@@ -6,4 +6,7 @@ urlpatterns = [
     path("", include("minyi.core.urls")),
     path("orgs/", include("minyi.orgs.urls")),
     path("workcal/", include("minyi.workcal.urls")),
+    path("orders/", include("minyi.orders.urls")),
+    path("intake/", include("minyi.intake.urls")),
+    path("api/v1/", include("minyi.api.urls")),
 ]

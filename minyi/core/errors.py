@@ -7,3 +7,11 @@ class MinyiError(Exception):
 
 class InvalidInput(MinyiError):
     """Input that cannot be accepted: a bad value, a missing field, a contradiction."""
+
+
+class NotAllowed(MinyiError):
+    """The user's role or unit does not allow this (shown as 403 by views and the API)."""
+
+
+class Conflict(MinyiError):
+    """Someone else changed the object first; the message says who did what, and when."""

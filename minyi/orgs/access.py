@@ -164,3 +164,90 @@ def visible_users(user: Any) -> QuerySet:
     if paths is None:
         return User.objects.all()
     return User.objects.filter(_path_filter("memberships__unit__path", paths)).distinct()
+
+
+# Roles whose work is every order of their bureau: the command centre dispatches and reviews
+# them, the opinion office calls back, the legal squad reviews law-enforcement orders (seed
+# 001: 督察、法制、信访 review every day's reports).
+ORDER_WIDE_ROLES = WHOLE_BUREAU_ROLES | {Role.DISPATCHER, Role.OPINION_OFFICER,
+                                         Role.LEGAL_REVIEWER}
+UNIT_ROLES = frozenset({Role.UNIT_HANDLER, Role.UNIT_HEAD})
+
+
+def _order_scope(user: Any) -> tuple[list[str], list[str]] | None:
+    """(bureau paths, unit paths) whose orders the user sees; None means all."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return [], []
+    if user.is_superuser:
+        return None
+    cache = getattr(user, _CACHE_ATTR, None)
+    if cache is None:
+        _memberships(user)
+        cache = getattr(user, _CACHE_ATTR)
+    if "order_scope" not in cache:
+        bureaus, units = set(), set()
+        for membership in _memberships(user):
+            if membership.role in ORDER_WIDE_ROLES:
+                bureaus.add(membership.unit.bureau().path)
+            else:
+                units.add(membership.unit.path)
+        cache["order_scope"] = (sorted(bureaus), sorted(units))
+    return cache["order_scope"]
+
+
+def order_filter(user: Any) -> Q:
+    """Orders of the user's bureau for order-wide roles; for a unit's people, the orders their
+    units (and the units below) lead or help with."""
+    from django.db.models import Exists, OuterRef
+
+    from minyi.orders.models import Assignment
+
+    scope = _order_scope(user)
+    if scope is None:
+        return Q()
+    bureaus, units = scope
+    q = Q(pk__in=[])
+    if bureaus:
+        q |= _path_filter("bureau__path", bureaus)
+    if units:
+        q |= _path_filter("lead_unit__path", units)
+        co_handling = Assignment.objects.filter(
+            _path_filter("unit__path", units), order=OuterRef("pk"), is_lead=False,
+            ended_at__isnull=True,
+        )
+        q |= Q(Exists(co_handling))
+    return q
+
+
+def visible_orders(user: Any) -> QuerySet:
+    from minyi.orders.models import Order
+
+    return Order.objects.filter(order_filter(user))
+
+
+def get_order_for_user(user: Any, pk: Any) -> Any:
+    from minyi.orders.models import Order
+
+    try:
+        return visible_orders(user).get(pk=int(pk))
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise Http404("没有找到该工单") from None
+
+
+def acts_for_unit(user: Any, unit: Unit | None, roles: Iterable[str] = UNIT_ROLES) -> bool:
+    """Whether the user holds one of `roles` in `unit` or a unit above it."""
+    if unit is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    roles = set(roles)
+    return any(
+        m.role in roles and unit.path.startswith(m.unit.path) for m in _memberships(user)
+    )
+
+
+def bureau_role(user: Any, bureau: Unit, roles: Iterable[str]) -> bool:
+    """Whether the user holds one of `roles` somewhere in `bureau`."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    roles = set(roles)
+    return any(m.role in roles and m.unit.path.startswith(bureau.path)
+               for m in _memberships(user))

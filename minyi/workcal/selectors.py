@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,11 +27,32 @@ def calendar_choices() -> list[tuple[str, str]]:
     return list(Calendar.objects.values_list("code", "name"))
 
 
+# Schedules built from the database, kept for a minute: a bulk dispatch computes hundreds of
+# deadlines, each of which would otherwise load every holiday. Changes made in this process
+# clear it at once (signals below); another process's change is seen within the minute, and
+# `holidays_changed` recomputes the open orders' deadlines anyway.
+_CACHE_SECONDS = 60
+_schedules: dict[str, tuple[float, WorkSchedule]] = {}
+
+
+def forget_schedules(**kwargs) -> None:
+    _schedules.clear()
+
+
 def schedule_for(code: str = DEFAULT_CALENDAR) -> WorkSchedule:
     """The pure schedule of the calendar `code`, with every entered holiday year.
 
     Raises InvalidInput naming the code when there is no such calendar.
     """
+    cached = _schedules.get(code)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    schedule = _load_schedule(code)
+    _schedules[code] = (time.monotonic() + _CACHE_SECONDS, schedule)
+    return schedule
+
+
+def _load_schedule(code: str) -> WorkSchedule:
     calendar = Calendar.objects.filter(code=code).prefetch_related("slots").first()
     if calendar is None:
         known = "、".join(Calendar.objects.values_list("code", flat=True)) or "无"

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from minyi.intake.seed import seed as seed_channels
+from minyi.orders.seed import seed as seed_order_types
 from minyi.orgs.demo import BUREAU_CODE, DEMO_LOGINS, DEMO_PASSWORD, load_demo_bureau
 from minyi.orgs.models import Unit
 from minyi.workcal.seed import seed as seed_calendars
@@ -15,6 +17,8 @@ class Command(BaseCommand):
         # The calendars and holidays come with the migrations; seeding again restores them
         # where they were removed, and changes nothing otherwise.
         seed_calendars()
+        seed_channels()
+        seed_order_types()
         result = load_demo_bureau()
         if result.created:
             self.stdout.write(f"演示数据已载入：新建 {result.created} 条记录。")
