@@ -296,8 +296,8 @@ def contact_citizen(*, actor: Any, order: Order | int, method: str, note: str = 
         order = _lock(order, "contact", expected_version)
         _require_unit(actor, order, "登记联系情况")
         if order.contacted_at is not None:
-            raise Conflict(f"工单 {order.number} 已于 "
-                           f"{timezone.localtime(order.contacted_at):%m月%d日 %H:%M} 登记过联系情况")
+            when = timezone.localtime(order.contacted_at)
+            raise Conflict(f"工单 {order.number} 已于 {when:%m月%d日 %H:%M} 登记过联系情况")
         at = at or _now()
         if at > _now() + timedelta(minutes=5):
             raise InvalidInput("联系时间不能晚于现在")
