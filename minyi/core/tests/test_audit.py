@@ -127,3 +127,14 @@ def test_dates_and_decimals_in_payload_hash_as_stored():
                  payload={"when": datetime.date(2026, 10, 1), "rate": decimal.Decimal("85.36")})
     assert Event.objects.get().payload == {"when": "2026-10-01", "rate": "85.36"}
     assert verify_chain().ok
+
+
+def test_bulk_events_continue_the_chain():
+    from minyi.core.audit import record_events_bulk
+
+    _three_events()
+    units = [UnitFactory(name=f"批量{i}") for i in range(5)]
+    assert record_events_bulk([{"obj": u, "action": "unit.import"} for u in units]) == 5
+    record_event(actor=None, obj=units[0], action="after")
+    report = verify_chain()
+    assert report.ok and report.rows == 9

@@ -1,0 +1,1 @@
+"""Intake's pages: `imports` (bulk import of orders) and `feedback` (undelivered feedback)."""

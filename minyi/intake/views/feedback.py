@@ -1,0 +1,1 @@
+"""The command centre's list of feedback the source platforms have not accepted yet."""

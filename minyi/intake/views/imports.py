@@ -1,0 +1,1 @@
+"""Bulk import of orders (xlsx/csv) with column mapping and a progress bar."""
