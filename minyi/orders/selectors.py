@@ -10,9 +10,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from minyi.core.audit import events_for
-from minyi.orgs import access
 from minyi.orders.models import Order
 from minyi.orders.rules import CLOCK_STATES, State
+from minyi.orgs import access
 
 
 @dataclass
