@@ -77,7 +77,9 @@ def _last_event_text(order: Order) -> str:
         return ""
     when = timezone.localtime(event.created_at)
     label = TRANSITION_LABELS.get(event.action.removeprefix("order."), event.action)
-    return f"{event.actor_label}已于{when:%m月%d日 %H:%M}执行「{label}」，"
+    target = event.payload.get("lead_unit_name") or event.payload.get("unit_name")
+    to = f"至{target}" if target else ""
+    return f"{event.actor_label}已于{when:%m月%d日 %H:%M}执行「{label}」{to}，"
 
 
 def _lock(order: Order | int, transition: str, expected_version: int | None) -> Order:

@@ -54,20 +54,24 @@ def test_two_officers_sign_at_once(make_order, bureau, handler):
     assert verify_chain().ok
 
 
-def test_dispatch_and_invalid_at_once(make_order, bureau, dispatcher):
+def test_two_dispatchers_send_one_order_to_two_units_at_once(make_order, bureau, dispatcher):
     other = bureau.member(Role.DISPATCHER, bureau.command_centre, full_name="钱调度")
     order = make_order()
     results = _race(
         lambda: actions.dispatch_order(actor=dispatcher, order=order.pk,
                                        lead_unit=bureau.station),
-        lambda: actions.mark_invalid(actor=other, order=order.pk, reason="恶意来电"),
+        lambda: actions.dispatch_order(actor=other, order=order.pk,
+                                       lead_unit=bureau.other_station),
     )
     assert sorted(r[0] for r in results) == ["error", "ok"], results
+    winner = next(r[1] for r in results if r[0] == "ok")
+    error = next(r[1] for r in results if r[0] == "error")
+    assert "转办" in str(error) and winner.lead_unit.name in str(error)
     order.refresh_from_db()
-    assert order.state in (State.DISPATCHED, State.INVALID)
-    # Whatever won, the trail and the row agree and the chain is whole.
-    last = Event.objects.filter(object_id=str(order.pk)).order_by("-id").first()
-    assert last.to_state == order.state
+    assert order.state == State.DISPATCHED and order.lead_unit == winner.lead_unit
+    # One open lead assignment, one dispatch event; the trail and the row agree.
+    assert order.assignments.filter(ended_at__isnull=True).count() == 1
+    assert Event.objects.filter(action="order.dispatch").count() == 1
     assert verify_chain().ok
 
 
