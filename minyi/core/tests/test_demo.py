@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_bureau_has_the_seed_shape(capsys):
-    call_command("load_demo")
+    call_command("load_demo", "--orders", "0")
     out = capsys.readouterr().out
     bureau = Unit.objects.get(kind="bureau")
     assert bureau.name == "沂源县公安局"
@@ -33,17 +33,17 @@ def test_demo_bureau_has_the_seed_shape(capsys):
 
 
 def test_loading_twice_changes_nothing(capsys):
-    call_command("load_demo", "--quiet-logins")
+    call_command("load_demo", "--quiet-logins", "--orders", "0")
     counts = (Unit.objects.count(), Area.objects.count(), User.objects.count(),
               Membership.objects.count(), Event.objects.count())
-    call_command("load_demo", "--quiet-logins")
+    call_command("load_demo", "--quiet-logins", "--orders", "0")
     assert (Unit.objects.count(), Area.objects.count(), User.objects.count(),
             Membership.objects.count(), Event.objects.count()) == counts
     assert "未做任何改动" in capsys.readouterr().out
 
 
 def test_demo_logins_work(client):
-    call_command("load_demo", "--quiet-logins")
+    call_command("load_demo", "--quiet-logins", "--orders", "0")
     from minyi.orgs.demo import DEMO_LOGINS, DEMO_PASSWORD
 
     for person in DEMO_LOGINS:

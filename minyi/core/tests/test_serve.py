@@ -28,7 +28,7 @@ def test_a_fresh_pilot_serves_pages_and_static_files_and_the_logins_work(tmp_pat
     env = {**os.environ, "MINYI_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "minyi.settings"}
     env.pop("DATABASE_URL", None)
     _minyi("migrate", "--noinput", "-v0", env=env)
-    printed = _minyi("load_demo", env=env).stdout
+    printed = _minyi("load_demo", "--orders", "20", env=env).stdout
     assert "zhengwei" in printed and "Minyi@2026" in printed
     port = _free_port()
     server = subprocess.Popen(

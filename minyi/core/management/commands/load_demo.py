@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from minyi.intake.seed import seed as seed_channels
+from minyi.orders.demo import DEMO_ORDERS, load_demo_orders
 from minyi.orders.seed import seed as seed_order_types
 from minyi.orgs.demo import BUREAU_CODE, DEMO_LOGINS, DEMO_PASSWORD, load_demo_bureau
 from minyi.orgs.models import Unit
@@ -12,16 +13,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--quiet-logins", action="store_true", help="不打印演示账号")
+        parser.add_argument("--orders", type=int, default=DEMO_ORDERS,
+                            help=f"演示工单数量（默认 {DEMO_ORDERS}，0 为不载入工单）")
 
-    def handle(self, *args, quiet_logins: bool = False, **options) -> None:
+    def handle(self, *args, quiet_logins: bool = False, orders: int = DEMO_ORDERS,
+               **options) -> None:
         # The calendars and holidays come with the migrations; seeding again restores them
         # where they were removed, and changes nothing otherwise.
         seed_calendars()
         seed_channels()
         seed_order_types()
         result = load_demo_bureau()
-        if result.created:
-            self.stdout.write(f"演示数据已载入：新建 {result.created} 条记录。")
+        created_orders = load_demo_orders(orders) if orders else 0
+        if result.created or created_orders:
+            self.stdout.write(f"演示数据已载入：新建 {result.created} 条单位与人员记录，"
+                              f"{created_orders} 张工单。")
         else:
             self.stdout.write("演示数据已存在，未做任何改动。")
         if quiet_logins:

@@ -16,7 +16,7 @@ def _login(page, username: str, password: str = DEMO_PASSWORD) -> None:
 
 
 def test_station_officer_logs_in_and_sees_the_home_page(page):
-    call_command("load_demo", "--quiet-logins")
+    call_command("load_demo", "--quiet-logins", "--orders", "0")
     _login(page, "zhengwei")
     page.wait_for_selector('[data-testid="home-unit_handler"]')
     assert page.locator('[data-testid="topbar-name"]').inner_text() == "郑伟"
@@ -30,13 +30,13 @@ def test_station_officer_logs_in_and_sees_the_home_page(page):
 
 
 def test_wrong_password_stays_on_login_with_a_chinese_message(page):
-    call_command("load_demo", "--quiet-logins")
+    call_command("load_demo", "--quiet-logins", "--orders", "0")
     _login(page, "zhengwei", "wrong")
     assert "请输入一个正确的" in page.locator(".alert-error").inner_text()
 
 
 def test_station_officer_cannot_open_another_station(page):
-    call_command("load_demo", "--quiet-logins")
+    call_command("load_demo", "--quiet-logins", "--orders", "0")
     from minyi.orgs.models import Unit
 
     other = Unit.objects.get(name="南麻派出所")
@@ -47,7 +47,7 @@ def test_station_officer_cannot_open_another_station(page):
 
 
 def test_phone_width_folds_the_navigation(browser, live_server):
-    call_command("load_demo", "--quiet-logins")
+    call_command("load_demo", "--quiet-logins", "--orders", "0")
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
                                   base_url=live_server.url)
     page = context.new_page()
