@@ -30,15 +30,19 @@ SEED = 20261122
 
 # (order type code, demand kind, title, content) — the kinds of demand seed 001 names.
 DEMANDS = [
-    ("noise", "complaint", "夜间广场舞噪音扰民", "小区广场舞音响每晚放到十点以后，影响孩子上网课。"),
+    ("noise", "complaint", "夜间广场舞噪音扰民",
+     "小区广场舞音响每晚放到十点以后，影响孩子上网课。"),
     ("noise", "complaint", "楼上装修噪音", "楼上装修周末早上七点就开始电钻作业。"),
     ("noise", "complaint", "烧烤店深夜喧哗", "沿街烧烤店凌晨一两点仍有人喝酒吵闹。"),
-    ("public_order", "report", "小区电动车电池被盗", "停在楼下的电动车电池昨夜被人偷走，要求查处。"),
+    ("public_order", "report", "小区电动车电池被盗",
+     "停在楼下的电动车电池昨夜被人偷走，要求查处。"),
     ("public_order", "complaint", "门市部夜间被撬", "沿街门市部卷帘门被撬，丢失现金和香烟。"),
-    ("case_progress", "consultation", "询问被盗案件进展", "上月报案的电动车被盗案，想了解侦办进展。"),
+    ("case_progress", "consultation", "询问被盗案件进展",
+     "上月报案的电动车被盗案，想了解侦办进展。"),
     ("fraud", "help", "遭遇刷单诈骗求助", "在网上刷单被骗两万元，已报案，希望尽快止付追回。"),
     ("fraud", "consultation", "询问撤案程序", "被骗资金已追回，想申请撤案，派出所说不符合程序。"),
-    ("hukou", "consultation", "新生儿落户需要哪些材料", "孩子刚出生，想了解落户需要准备的材料和办理地点。"),
+    ("hukou", "consultation", "新生儿落户需要哪些材料",
+     "孩子刚出生，想了解落户需要准备的材料和办理地点。"),
     ("hukou", "complaint", "户籍窗口排队时间长", "上午在户籍窗口排队两个多小时，希望增加窗口。"),
     ("exit_entry", "consultation", "护照加急办理", "下月出国务工，询问护照能否加急办理。"),
     ("traffic", "complaint", "学校门口上下学拥堵", "小学门口上下学时段车辆乱停，存在安全隐患。"),
