@@ -137,6 +137,12 @@ else:
 # Without a broker the in-process scheduler of `minyi serve` runs the periodic tasks; with
 # REDIS_URL set, Celery workers and beat take them over (see README).
 MINYI_INPROCESS_SCHEDULER = envbool("MINYI_INPROCESS_SCHEDULER", "False" if REDIS_URL else "True")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "redis://127.0.0.1:6379/0")
+CELERY_RESULT_BACKEND = None
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves it to another
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "orgs.User"
