@@ -10,6 +10,9 @@ from minyi.core.scheduler import Job
 SCHEDULE: list[Job] = [
     # Nightly, when nobody is at work: the chain walk reads every event.
     Job(name="audit.verify", task="minyi.core.tasks.verify_audit_chain", daily_at="02:30"),
+    # Overdue and sent-back orders get their supervision notices, dissatisfied and
+    # leader-assigned ones their reminder letters; unanswered notices go to the inspectors.
+    Job(name="orders.sweep", task="minyi.orders.tasks.sweep", every_seconds=60),
     # Results the source platforms have not accepted yet, retried with back-off.
     Job(name="intake.feedback", task="minyi.intake.tasks.deliver_due_feedback",
         every_seconds=60),

@@ -500,9 +500,16 @@ def record_callback(*, actor: Any, order: Order | int, outcome: str, note: str =
         order.callback_outcome = outcome
         order.callback_at = _now()
         order.callback_note = (note or "").strip()
-        return _save(order, actor, "record_callback", order.state, {
+        _save(order, actor, "record_callback", order.state, {
             "outcome": outcome, "note": order.callback_note,
         }, ["callback_outcome", "callback_at", "callback_note"])
+        if outcome == CallbackOutcome.DISSATISFIED:
+            # The letter goes out with the answer (seed 001: 回访不满意工单下发提醒函), not a
+            # sweep later, by which time the order may already be redone.
+            from minyi.orders.escalation import issue_letter
+
+            issue_letter(actor=actor, order=order, reason="dissatisfied", now=order.callback_at)
+        return order
 
 
 def close_order(*, actor: Any, order: Order | int, note: str = "",

@@ -327,3 +327,117 @@ class ReturnRequest(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.order_id} 退单"
+
+
+class DocumentSequence(models.Model):
+    """The last number given to a kind of document, per bureau and year.
+
+    Taken with a row lock in the transaction that creates the document, so a number is never
+    given twice, and a transaction that fails gives its number back: no gaps.
+    """
+
+    bureau = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20)
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "文书编号"
+        verbose_name_plural = "文书编号"
+        constraints = [models.UniqueConstraint(fields=["bureau", "kind", "year"],
+                                               name="document_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}: {self.last_number}"
+
+
+class NumberedDocument(TimeStampedModel):
+    """What a supervision notice and a reminder letter share: a number per bureau and year, an
+    order, the unit that must answer for it, and why it was issued."""
+
+    bureau = models.ForeignKey("orgs.Unit", verbose_name="所属公安局", on_delete=models.PROTECT,
+                               related_name="+")
+    order = models.ForeignKey(Order, verbose_name="工单", on_delete=models.PROTECT)
+    unit = models.ForeignKey("orgs.Unit", verbose_name="责任单位", on_delete=models.PROTECT,
+                             related_name="+")
+    year = models.PositiveIntegerField("年度")
+    number = models.PositiveIntegerField("序号")
+    # Which round of the order it belongs to (its redo or send-back count then), so that an
+    # order redone and late again gets a new document but one round never gets two.
+    cycle = models.PositiveIntegerField("轮次", default=0)
+    issued_at = models.DateTimeField("下发时间")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="下发人", null=True,
+                                  blank=True, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField("事由")
+
+    class Meta:
+        abstract = True
+        ordering = ["-year", "-number"]
+
+    PREFIX = ""
+
+    @property
+    def display_number(self) -> str:
+        return f"{self.PREFIX}〔{self.year}〕{self.number}号"
+
+    def __str__(self) -> str:
+        return self.display_number
+
+
+class SupervisionNotice(NumberedDocument):
+    """督办单: for an order past its handling deadline, or sent back as unresolved. The unit
+    head signs for it and answers with the measures taken by the reply deadline; unanswered,
+    it goes to the inspectors."""
+
+    class Reason(models.TextChoices):
+        OVERDUE = "overdue", "超期未办结"
+        UNRESOLVED = "unresolved", "问题未解决被退回"
+
+    PREFIX = "督"
+    reason = models.CharField("督办原因", max_length=20, choices=Reason.choices)
+    reply_due_at = models.DateTimeField("答复期限")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="签收人", null=True,
+                                  blank=True, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField("签收时间", null=True, blank=True)
+    reply = models.TextField("整改措施", blank=True)
+    replied_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="答复人", null=True,
+                                   blank=True, on_delete=models.PROTECT, related_name="+")
+    replied_at = models.DateTimeField("答复时间", null=True, blank=True)
+    escalated_at = models.DateTimeField("移交督察时间", null=True, blank=True)
+
+    class Meta(NumberedDocument.Meta):
+        verbose_name = "督办单"
+        verbose_name_plural = "督办单"
+        constraints = [
+            models.UniqueConstraint(fields=["bureau", "year", "number"],
+                                    name="notice_number_unique"),
+            models.UniqueConstraint(fields=["order", "reason", "cycle"],
+                                    name="notice_once_per_round"),
+        ]
+        indexes = [models.Index(fields=["replied_at", "reply_due_at"], name="notice_reply_idx")]
+
+
+class ReminderLetter(NumberedDocument):
+    """提醒函: for a dissatisfied callback, a repeat complaint or a leader-assigned order."""
+
+    class Reason(models.TextChoices):
+        DISSATISFIED = "dissatisfied", "回访不满意"
+        REPEAT = "repeat", "重复投诉"
+        LEADER_ASSIGNED = "leader_assigned", "领导批示交办"
+
+    PREFIX = "提醒"
+    reason = models.CharField("提醒原因", max_length=20, choices=Reason.choices)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="签收人",
+                                        null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    acknowledged_at = models.DateTimeField("签收时间", null=True, blank=True)
+
+    class Meta(NumberedDocument.Meta):
+        verbose_name = "提醒函"
+        verbose_name_plural = "提醒函"
+        constraints = [
+            models.UniqueConstraint(fields=["bureau", "year", "number"],
+                                    name="letter_number_unique"),
+            models.UniqueConstraint(fields=["order", "reason", "cycle"],
+                                    name="letter_once_per_round"),
+        ]
