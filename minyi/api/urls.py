@@ -1,3 +1,22 @@
+"""/api/v1/. No trailing slashes: integrators write the paths as the OpenAPI document has them.
+Each action has its own path (rather than one `<action>` pattern) so that the document and the
+test that compares it with this list see every endpoint."""
+
+from django.urls import path
+
+from minyi.api import views
+from minyi.api.serializers import API_ACTIONS
 
 app_name = "api"
-urlpatterns: list = []
+urlpatterns = [
+    path("orders", views.orders, name="orders"),
+    path("orders/<int:pk>", views.order, name="order"),
+    *[
+        path(f"orders/<int:pk>/{action}", views.order_action, {"action": action},
+             name=f"order-{action}")
+        for action in API_ACTIONS
+    ],
+    path("feedback", views.feedback, name="feedback"),
+    path("openapi.json", views.openapi_document, name="openapi"),
+    path("docs", views.docs, name="docs"),
+]

@@ -112,7 +112,12 @@ def _hash_of(event: Event) -> str:
     )
 
 
-def _lock_chain() -> None:
+def lock_chain() -> None:
+    """Serialise appends to the chain until the end of the current transaction.
+
+    Take it before other locks in a transaction that will append events, so that every writer
+    takes the locks in the same order (two batches that lock rows first and the chain second
+    deadlock each other on PostgreSQL)."""
     # PostgreSQL: one transaction-scoped advisory lock, so two appenders cannot both take the
     # same tail as their predecessor. SQLite needs none: settings open every transaction
     # IMMEDIATE, which already admits one writer at a time.
@@ -156,7 +161,7 @@ def record_event(
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     with transaction.atomic():
-        _lock_chain()
+        lock_chain()
         prev_hash = (
             Event.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
         )
@@ -190,7 +195,7 @@ def record_events_bulk(entries: list[dict[str, Any]], *, actor: Any = None,
         actor = None
     label = actor_label_of(actor)
     with transaction.atomic():
-        _lock_chain()
+        lock_chain()
         prev_hash = (
             Event.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
         )

@@ -23,8 +23,22 @@ class NavEntry:
     group: str = ""
 
 
+UNIT_ROLES = frozenset({Role.UNIT_HANDLER, Role.UNIT_HEAD})
+DISPATCH = frozenset({Role.DISPATCHER})
+REVIEWERS = frozenset({Role.DISPATCHER, Role.INSPECTOR, Role.LEGAL_REVIEWER})
+
 NAVIGATION: list[NavEntry] = [
     NavEntry("工作台", "home", ALL_ROLES),
+    NavEntry("我的工单", "orders:workbench", UNIT_ROLES, "工单"),
+    NavEntry("接单录入", "orders:new", DISPATCH, "工单"),
+    NavEntry("派单台", "orders:board", DISPATCH, "工单"),
+    NavEntry("审核", "orders:review_queue", REVIEWERS, "工单"),
+    NavEntry("退单审批", "orders:returns", DISPATCH, "工单"),
+    # Every role sees orders: the bureau-wide roles all of the bureau's, a unit its own.
+    NavEntry("工单列表", "orders:list", ALL_ROLES, "工单"),
+    NavEntry("批量导入", "intake:imports", DISPATCH | {Role.ADMINISTRATOR}, "工单"),
+    NavEntry("未送达的反馈", "intake:feedback", DISPATCH, "工单"),
+    NavEntry("接口文档", "api:docs", frozenset({Role.ADMINISTRATOR}), "系统"),
     NavEntry("单位与辖区", "orgs:units", ALL_ROLES, "基础信息"),
     NavEntry("人员", "orgs:people", ALL_ROLES, "基础信息"),
     NavEntry("办理时限计算", "workcal:calculator", ALL_ROLES, "工作日历"),
@@ -48,6 +62,12 @@ def navigation_for(user: Any, current_path: str = "") -> list[dict[str, Any]]:
             url = reverse(entry.url_name)
         except NoReverseMatch:
             continue
-        active = current_path == url if url == "/" else current_path.startswith(url)
-        items.append({"label": entry.label, "url": url, "group": entry.group, "active": active})
+        items.append({"label": entry.label, "url": url, "group": entry.group, "active": False})
+    # The entry whose address is the longest start of the current one: on /orders/board/ that
+    # is 派单台, not 工单列表 at /orders/ as well.
+    matches = [item for item in items
+               if (current_path == item["url"] if item["url"] == "/"
+                   else current_path.startswith(item["url"]))]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return items

@@ -96,6 +96,10 @@ def home(user: Any) -> dict[str, Any]:
             .order_by("kind", "sort_order", "name")
         ) if role == Role.DISPATCHER else []
         context["stations"] = station_rows(user) if role == Role.LEGAL_REVIEWER else []
+    if role in (Role.DISPATCHER, Role.UNIT_HEAD, Role.UNIT_HANDLER):
+        from minyi.orders.selectors import home_counts
+
+        context["order_counts"] = home_counts(user)
     if membership is not None and role in (Role.UNIT_HEAD, Role.UNIT_HANDLER):
         unit = membership.unit
         context["unit"] = unit

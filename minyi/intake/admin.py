@@ -12,8 +12,14 @@ class ChannelAdmin(AuditedModelAdmin):
 
 @admin.register(IntegrationClient)
 class IntegrationClientAdmin(AuditedModelAdmin):
+    """Clients are made with `minyi intake create-client`, which shows the token once; the
+    admin edits them but cannot make one (it could not show a token it never keeps)."""
+
     list_display = ["name", "channel", "bureau", "token_prefix", "webhook_url", "is_active"]
     readonly_fields = ["token_prefix"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(FeedbackDelivery)

@@ -77,6 +77,11 @@ class FeedbackDelivery(TimeStampedModel):
         return f"{self.order_id} → {self.client}"
 
 
+def import_file_path(instance: ImportBatch, filename: str) -> str:
+    today = timezone.localdate()
+    return f"imports/{today:%Y/%m}/{filename}"
+
+
 class ImportBatch(TimeStampedModel):
     """One import of a file of orders: its progress, its counts and its bad rows."""
 
@@ -105,6 +110,13 @@ class ImportBatch(TimeStampedModel):
     bureau = models.ForeignKey("orgs.Unit", verbose_name="所属公安局", null=True, blank=True,
                                on_delete=models.PROTECT, related_name="+")
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # The uploaded file (the import page), kept for the background run and for the record; a
+    # command-line import reads the user's file in place and leaves this empty.
+    source_file = models.FileField("导入文件", upload_to=import_file_path, max_length=300,
+                                   blank=True)
+    errors_file = models.FileField("错误行文件", upload_to=import_file_path, max_length=300,
+                                   blank=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "导入批次"

@@ -246,6 +246,7 @@ def dispatch_order(
         deadlines = deadlines_for(order.order_type, at)
         for unit in [lead_unit, *co_units]:
             Assignment.objects.create(
+                created_at=at,
                 order=order, unit=unit, is_lead=unit.pk == lead_unit.pk, dispatched_at=at,
                 dispatched_by=actor, note=note.strip(), handling_limit=deadlines.handling_limit,
                 contact_due_at=deadlines.contact_due_at,
@@ -333,7 +334,8 @@ def report_order(
         _require_unit(actor, order, "上报")
         if order.contacted_at is None:
             raise InvalidInput("请先登记与群众的联系情况，再上报办理结果")
-        report = Report.objects.create(order=order, unit=order.lead_unit, author=actor,
+        report = Report.objects.create(created_at=_now(), order=order, unit=order.lead_unit,
+                                       author=actor,
                                        result=result, measures=(measures or "").strip(),
                                        resolved=resolved)
         for upload in files:
@@ -359,7 +361,8 @@ def request_return(*, actor: Any, order: Order | int, reason: str,
     with transaction.atomic():
         order = _lock(order, "request_return", expected_version)
         _require_unit(actor, order, "申请退单")
-        request = ReturnRequest.objects.create(order=order, unit=order.lead_unit, reason=reason,
+        request = ReturnRequest.objects.create(created_at=_now(), order=order,
+                                               unit=order.lead_unit, reason=reason,
                                                requested_by=actor)
         from_state = order.state
         order.state_before_return = from_state
@@ -552,6 +555,7 @@ def redo_order(*, actor: Any, order: Order | int, reason: str, lead_unit: Unit |
         _end_assignments(order, Assignment.EndReason.REDONE, now)
         deadlines = deadlines_for(order.order_type, now)
         Assignment.objects.create(
+            created_at=now,
             order=order, unit=unit, is_lead=True, dispatched_at=now, dispatched_by=actor,
             note=reason, handling_limit=deadlines.handling_limit,
             contact_due_at=deadlines.contact_due_at, handling_due_at=deadlines.handling_due_at,

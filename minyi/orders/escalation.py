@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from minyi.core.audit import record_event
+from minyi.core.audit import lock_chain, record_event
 from minyi.core.errors import Conflict, InvalidInput, NotAllowed
 from minyi.orders.models import DocumentSequence, Order, ReminderLetter, SupervisionNotice
 from minyi.orders.rules import CLOCK_STATES, FINAL_STATES, CallbackOutcome
@@ -39,6 +39,10 @@ def reply_limit() -> str:
 
 def next_number(*, bureau: Unit, kind: str, year: int) -> int:
     """The next number of `kind` for the bureau and year; call inside the issuing transaction."""
+    # The document's events come next: take the chain's lock before the sequence row's, the
+    # order every writer uses, or a callback (chain, then sequence) and a sweep (sequence, then
+    # chain) could deadlock.
+    lock_chain()
     DocumentSequence.objects.get_or_create(bureau=bureau, kind=kind, year=year)
     sequence = DocumentSequence.objects.select_for_update().get(bureau=bureau, kind=kind,
                                                                 year=year)

@@ -112,3 +112,372 @@ def order_list(user: Any, f: OrderFilter) -> QuerySet[Order]:
 def order_timeline(order: Order) -> QuerySet:
     """Every event of the order, oldest first: its whole history."""
     return events_for(order).order_by("id")
+
+
+# --- pages ---------------------------------------------------------------------------------
+# What the pages below add: one order with what its page shows, the queues of the command
+# centre and of a unit, countdowns, one page of a list without counting the rest, and the
+# timeline told in the users' words.
+
+PAGE_SIZE = 50
+# Amber when less than this is left (contact within the hour, handling deadlines alike).
+WARN_WITHIN = timedelta(hours=1)
+ROW_RELATED = ("channel", "order_type", "lead_unit", "area")
+
+
+def order_for_page(user: Any, pk: Any) -> Order:
+    """One order the user may see, with what its page shows; 404 for missing or not theirs."""
+    from django.http import Http404
+
+    try:
+        return (access.visible_orders(user)
+                .select_related(*ROW_RELATED, "bureau", "received_by", "area__parent")
+                .get(pk=int(pk)))
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise Http404("没有找到该工单") from None
+
+
+def available_transitions(user: Any, order: Order) -> list[str]:
+    """The transitions this user may start on this order now, in the order of the loop.
+
+    The same checks the actions make, so that a page offers no button that would only be
+    refused; the actions still check again when the button is pressed.
+    """
+    from minyi.orders.actions import CALLBACK_ROLES, DISPATCH_ROLES, REVIEW_ROLES
+    from minyi.orders.rules import can_start
+
+    superuser = bool(getattr(user, "is_superuser", False))
+
+    def in_bureau(roles: frozenset[str]) -> bool:
+        return superuser or access.bureau_role(user, order.bureau, roles)
+
+    for_unit = superuser or access.acts_for_unit(user, order.lead_unit)
+    allowed = {
+        "dispatch": in_bureau(DISPATCH_ROLES),
+        "sign": for_unit,
+        "contact": for_unit and order.contacted_at is None,
+        "report": for_unit and order.contacted_at is not None,
+        "request_return": for_unit,
+        "decide_return": in_bureau(DISPATCH_ROLES),
+        "review": in_bureau(REVIEW_ROLES),
+        "feed_back": in_bureau(DISPATCH_ROLES),
+        "record_callback": in_bureau(CALLBACK_ROLES),
+        "close": in_bureau(CALLBACK_ROLES) and bool(order.callback_outcome),
+        "redo": in_bureau(CALLBACK_ROLES),
+        "mark_invalid": in_bureau(DISPATCH_ROLES),
+    }
+    return [t for t, ok in allowed.items() if ok and can_start(t, order.state)]
+
+
+def with_countdowns(orders: Any, now: datetime | None = None) -> Any:
+    """Give each order `contact_countdown` and `handling_countdown` for the screen.
+
+    Only while a unit holds the order: a contact already made, or a clock stopped by a report
+    or a pending return, shows no running countdown.
+    """
+    from minyi.orders.rules import countdown
+
+    now = now or timezone.now()
+    for order in orders:
+        running = order.state in CLOCK_STATES
+        order.contact_countdown = (
+            countdown(order.contact_due_at, now, WARN_WITHIN)
+            if running and order.contacted_at is None else None)
+        order.handling_countdown = (
+            countdown(order.handling_due_at, now, WARN_WITHIN) if running else None)
+    return orders
+
+
+@dataclass
+class ListPage:
+    """One page of a list, and how to reach the next; the total is never counted."""
+
+    rows: list
+    next_cursor: str = ""
+    next_page: int | None = None
+    is_first: bool = True
+
+
+def _epoch() -> datetime:
+    from datetime import UTC
+
+    return datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def encode_cursor(order: Order) -> str:
+    micros = (order.received_at - _epoch()) // timedelta(microseconds=1)
+    return f"{micros}-{order.pk}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    from minyi.core.errors import InvalidInput
+
+    micros, _, pk = cursor.partition("-")
+    if not (micros.lstrip("-").isdigit() and pk.isdigit()):
+        raise InvalidInput("翻页参数不正确，请回到第一页")
+    return _epoch() + timedelta(microseconds=int(micros)), int(pk)
+
+
+def keyset_page(qs: QuerySet[Order], cursor: str = "", per_page: int | None = None,
+                newest_first: bool = True) -> ListPage:
+    """A page of orders by receiving time after `cursor`: one query, as cheap on the
+    thousandth page as on the first (the (bureau, received_at, id) index serves it)."""
+    from django.db.models import Q
+
+    per_page = per_page or PAGE_SIZE
+    if newest_first:
+        qs = qs.order_by("-received_at", "-id")
+    else:
+        qs = qs.order_by("received_at", "id")
+    if cursor:
+        at, pk = decode_cursor(cursor)
+        if newest_first:
+            qs = qs.filter(Q(received_at__lt=at) | Q(received_at=at, pk__lt=pk))
+        else:
+            qs = qs.filter(Q(received_at__gt=at) | Q(received_at=at, pk__gt=pk))
+    rows = list(qs[: per_page + 1])
+    page = ListPage(rows=rows[:per_page], is_first=not cursor)
+    if len(rows) > per_page:
+        page.next_cursor = encode_cursor(rows[per_page - 1])
+    return page
+
+
+def offset_page(qs: QuerySet, number: int = 1, per_page: int | None = None) -> ListPage:
+    """A page of a short queue (a unit's open orders, reports waiting for review): fetch one row
+    more than shown to know whether there is a next page, and count nothing."""
+    per_page = per_page or PAGE_SIZE
+    number = max(1, number)
+    start = (number - 1) * per_page
+    rows = list(qs[start: start + per_page + 1])
+    return ListPage(rows=rows[:per_page], is_first=number == 1,
+                    next_page=number + 1 if len(rows) > per_page else None)
+
+
+def board_orders(user: Any, f: OrderFilter, cursor: str = "") -> ListPage:
+    """The dispatch board: orders waiting to be dispatched, the longest waiting first."""
+    from dataclasses import replace
+
+    qs = order_list(user, replace(f, state=State.RECEIVED)).select_related("area__station")
+    return keyset_page(qs, cursor, newest_first=False)
+
+
+def returns_pending(user: Any, page: int = 1, per_page: int | None = None) -> ListPage:
+    """Orders whose unit asked to return them, with the request, the oldest first."""
+    from django.db.models import Prefetch
+
+    from minyi.orders.models import ReturnRequest
+
+    qs = (access.visible_orders(user).filter(state=State.RETURN_REQUESTED)
+          .select_related(*ROW_RELATED, "bureau")
+          .prefetch_related(Prefetch(
+              "return_requests",
+              queryset=ReturnRequest.objects.filter(decision="")
+              .select_related("unit", "requested_by").order_by("-id"),
+              to_attr="pending_returns"))
+          .order_by("paused_at", "id"))
+    result = offset_page(qs, page, per_page)
+    with_countdowns(result.rows)
+    return result
+
+
+def review_queue(user: Any, page: int = 1) -> ListPage:
+    """Reports waiting for review, the oldest first, with their attachments."""
+    from django.db.models import Prefetch
+
+    from minyi.orders.models import Report
+
+    qs = (access.visible_orders(user).filter(state=State.REPORTED)
+          .select_related(*ROW_RELATED, "bureau")
+          .prefetch_related(Prefetch(
+              "reports",
+              queryset=Report.objects.filter(decision="")
+              .select_related("unit", "author", "reviewer")
+              .prefetch_related("attachments").order_by("-id"),
+              to_attr="pending_reports"))
+          .order_by("reported_at", "id"))
+    return offset_page(qs, page)
+
+
+def workbench_orders(user: Any, page: int = 1) -> ListPage:
+    """A unit's orders in hand (and those it asked to return), the nearest deadline first."""
+    from django.db.models import F, Prefetch
+
+    from minyi.orders.models import Report
+
+    qs = (access.visible_orders(user)
+          .filter(state__in=[*CLOCK_STATES, State.RETURN_REQUESTED])
+          .select_related(*ROW_RELATED, "bureau")
+          .prefetch_related(Prefetch(
+              "reports",
+              queryset=Report.objects.filter(decision=Report.Decision.SENT_BACK)
+              .order_by("-id"),
+              to_attr="sent_back_reports"))
+          .order_by(F("handling_due_at").asc(nulls_last=True), "id"))
+    result = offset_page(qs, page)
+    with_countdowns(result.rows)
+    return result
+
+
+def order_details(order: Order) -> dict[str, Any]:
+    """What the order page lists below the order: assignments, reports, return requests."""
+    return {
+        "assignments": list(order.assignments.select_related("unit", "dispatched_by")),
+        "reports": list(order.reports.select_related("unit", "author", "reviewer")
+                        .prefetch_related("attachments")),
+        "return_requests": list(order.return_requests.select_related(
+            "unit", "requested_by", "decided_by")),
+    }
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    actor: str
+    action: str
+    from_state: str
+    to_state: str
+    detail: str
+    quiet: bool = False  # a look at personal data, a recomputed deadline: not a step
+
+
+def _when(value: Any) -> str:
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return f"{timezone.localtime(moment):%m月%d日 %H:%M}"
+
+
+def _detail(action: str, p: dict[str, Any], units: dict[int, str]) -> str:
+    from minyi.orders.rules import CallbackOutcome, CreatedVia
+
+    parts: list[str] = []
+    if action == "receive":
+        parts.append(dict(CreatedVia.choices).get(p.get("via"), ""))
+        if p.get("external_id"):
+            parts.append(f"来源编号 {p['external_id']}")
+    elif action == "dispatch":
+        parts.append(f"承办单位：{p.get('lead_unit_name', '')}")
+        co = [units.get(pk, str(pk)) for pk in p.get("co_units", [])]
+        if co:
+            parts.append("协办单位：" + "、".join(co))
+        if p.get("handling_due_at"):
+            parts.append(f"办理时限 {_when(p['handling_due_at'])}")
+    elif action == "contact":
+        parts.append(p.get("method_label", ""))
+        if p.get("on_time") is False:
+            parts.append("超过联系时限")
+    elif action == "report":
+        parts.append("诉求已解决" if p.get("resolved") else "诉求未解决")
+        if p.get("attachments"):
+            parts.append(f"附件 {p['attachments']} 个")
+        if p.get("on_time") is False:
+            parts.append("超过办理时限")
+    elif action == "review":
+        parts.append("审核通过" if p.get("passed") else f"审核退回：{p.get('reason', '')}")
+    elif action == "record_callback":
+        parts.append(dict(CallbackOutcome.choices).get(p.get("outcome"), ""))
+    elif action == "decide_return":
+        if p.get("approved"):
+            parts.append("同意退单")
+        else:
+            parts.append("不同意退单")
+            if p.get("handling_due_at"):
+                parts.append(f"办理时限顺延至 {_when(p['handling_due_at'])}")
+    elif action == "redo":
+        parts.append(f"承办单位：{p.get('unit_name', '')}")
+    elif action == "reveal":
+        parts.append(f"查看了群众{p.get('label', '')}")
+    elif action == "recompute_deadline":
+        parts.append(f"办理时限 {_when(p.get('from'))} → {_when(p.get('to'))}")
+    for key, label in (("reason", "理由"), ("note", "说明")):
+        if p.get(key) and not (action == "review" and key == "reason"):
+            parts.append(f"{label}：{p[key]}")
+    return "；".join(part for part in parts if part)
+
+
+def timeline_entries(order: Order) -> list[TimelineEntry]:
+    """The order's history from its events, each step with what was decided and said."""
+    from minyi.orders.rules import State as S
+    from minyi.orgs.models import Unit
+
+    events = list(order_timeline(order))
+    co_pks = {pk for e in events for pk in (e.payload or {}).get("co_units", [])}
+    units = dict(Unit.objects.filter(pk__in=co_pks).values_list("pk", "name")) if co_pks else {}
+    labels = dict(S.choices)
+    entries = []
+    for event in events:
+        action = event.action.removeprefix("order.")
+        entries.append(TimelineEntry(
+            at=event.created_at, actor=event.actor_label, action=event.action,
+            from_state=labels.get(event.from_state, event.from_state),
+            to_state=labels.get(event.to_state, event.to_state),
+            detail=_detail(action, event.payload or {}, units),
+            quiet=action in {"reveal", "recompute_deadline"},
+        ))
+    return entries
+
+
+def dispatcher_bureau(user: Any) -> Any:
+    """The bureau whose command centre the user works in (their first dispatcher post)."""
+    from minyi.orgs.models import Role
+
+    for membership in access.memberships_of(user):
+        if membership.role == Role.DISPATCHER:
+            return membership.unit.bureau()
+    return None
+
+
+def dispatch_units(bureau: Any) -> list[Any]:
+    """The units of a bureau that can take an order: stations first, then squads and offices."""
+    from minyi.orgs.models import Unit
+
+    order = [Unit.Kind.STATION, Unit.Kind.SQUAD, Unit.Kind.OFFICE, Unit.Kind.TEAM,
+             Unit.Kind.COMMAND_CENTRE]
+    units = (Unit.objects.filter(path__startswith=bureau.path, is_active=True)
+             .exclude(kind__in=[Unit.Kind.BUREAU, Unit.Kind.SUB_BUREAU])
+             .order_by("sort_order", "path"))
+    return sorted(units, key=lambda u: order.index(u.kind) if u.kind in order else len(order))
+
+
+def filter_scope(user: Any) -> tuple[QuerySet, QuerySet]:
+    """The units and areas a user may filter orders by: their whole bureau for the roles that
+    see every order of it (the command centre, the opinion office …), else what they see."""
+    from minyi.orgs.models import Area, Unit
+
+    if getattr(user, "is_superuser", False):
+        return Unit.objects.order_by("path"), Area.objects.order_by("path")
+    bureau_paths = sorted({m.unit.bureau().path for m in access.memberships_of(user)
+                           if m.role in access.ORDER_WIDE_ROLES})
+    units = access.visible_units(user)
+    areas = access.visible_areas(user)
+    if bureau_paths:
+        from django.db.models import Q
+
+        in_bureaus = Q(pk__in=[])
+        in_stations = Q(pk__in=[])
+        for path in bureau_paths:
+            in_bureaus |= Q(path__startswith=path)
+            in_stations |= Q(station__path__startswith=path)
+        units = units | Unit.objects.filter(in_bureaus)
+        areas = areas | Area.objects.filter(in_stations)
+    return units.order_by("path"), areas.order_by("path")
+
+
+def home_counts(user: Any, now: datetime | None = None) -> dict[str, int]:
+    """The figures of the home page's order card, in one query: what waits for the command
+    centre, what a unit has in hand and how much of it is late."""
+    from django.db.models import Count, Q
+
+    now = now or timezone.now()
+    clock = Q(state__in=CLOCK_STATES)
+    return access.visible_orders(user).filter(
+        state__in=[*CLOCK_STATES, State.RECEIVED, State.REPORTED, State.RETURN_REQUESTED],
+    ).aggregate(
+        received=Count("pk", filter=Q(state=State.RECEIVED)),
+        reported=Count("pk", filter=Q(state=State.REPORTED)),
+        return_requested=Count("pk", filter=Q(state=State.RETURN_REQUESTED)),
+        in_hand=Count("pk", filter=clock),
+        overdue=Count("pk", filter=clock & Q(handling_due_at__lt=now)),
+        contact_overdue=Count("pk", filter=clock & Q(contacted_at__isnull=True,
+                                                     contact_due_at__lt=now)),
+    )

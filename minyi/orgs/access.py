@@ -208,7 +208,12 @@ def order_filter(user: Any) -> Q:
     bureaus, units = scope
     q = Q(pk__in=[])
     if bureaus:
-        q |= _path_filter("bureau__path", bureaus)
+        # The ids of the bureaus (and sub-bureaus) in scope, not a join on their paths: the
+        # list of a million orders then reads the (bureau, received_at) index directly.
+        q |= Q(bureau_id__in=list(
+            Unit.objects.filter(_path_filter("path", bureaus),
+                                kind__in=[Unit.Kind.BUREAU, Unit.Kind.SUB_BUREAU])
+            .values_list("pk", flat=True)))
     if units:
         q |= _path_filter("lead_unit__path", units)
         co_handling = Assignment.objects.filter(

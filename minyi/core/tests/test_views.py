@@ -106,3 +106,11 @@ def test_event_actions_are_shown_in_chinese(client, bureau, administrator):
     client.force_login(administrator)
     body = client.get(reverse("audit")).content.decode()
     assert "新建单位" in body and "unit.create" not in body
+
+
+def test_error_pages_are_in_chinese(client, bureau, handler, outsider):
+    client.force_login(outsider)
+    response = client.get(reverse("orgs:unit_detail", args=[bureau.station.pk]))
+    assert response.status_code == 404 and "没有找到" in response.content.decode()
+    response = client.get(reverse("audit"))
+    assert response.status_code == 403 and "没有权限" in response.content.decode()
