@@ -118,13 +118,15 @@ DEFAULT_LIMITS = {
 
 
 def is_on_time(handled_at: datetime | None, due_at: datetime | None) -> bool | None:
-    """A closed order was on time when its handling was finished by its deadline.
+    """A finished order was on time when its handling was finished by its deadline.
 
-    None when there was no deadline or the handling has not finished: neither on time nor late.
+    An order finished without any deadline (historical imports: a 311 case without a target)
+    could not be late, so it is on time: the rule Boston's own OnTime_Status follows. None only
+    while the handling has not finished.
     """
-    if handled_at is None or due_at is None:
+    if handled_at is None:
         return None
-    return handled_at <= due_at
+    return due_at is None or handled_at <= due_at
 
 
 @dataclass(frozen=True)

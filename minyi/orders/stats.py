@@ -17,15 +17,16 @@ from minyi.orders.models import Order
 from minyi.orders.rules import CLOCK_STATES, OPEN_STATES, State
 from minyi.orgs.models import Unit
 
-VERSION = "orders.stats/1"
+VERSION = "orders.stats/2"
 DEFINITIONS = {
     "selection": "接单时间（received_at，按北京时间日期）在起止日期内（含两端）的工单；"
                  "指定公安局时为该局的工单",
     "received": "所选工单数",
     "closed": "状态为已办结的工单数",
-    "closed_on_time": "已办结，且办理完成时间（handled_at）不晚于办理时限（handling_due_at）",
+    "closed_on_time": "已办结，且办理完成时间（handled_at）不晚于办理时限（handling_due_at）；"
+                      "没有办理时限的（如无目标时限的历史工单）无从超时，算按时",
     "closed_late": "已办结，且办理完成时间晚于办理时限",
-    "closed_no_verdict": "已办结，但缺少办理时限或办理完成时间，无法判定是否按时"
+    "closed_no_verdict": "已办结，但缺少办理完成时间，无法判定是否按时"
                          "（closed = closed_on_time + closed_late + closed_no_verdict）",
     "open": "未办结、未作废的工单数（已接单、已转办、已签收、已上报、已审核、已反馈、退单待定）",
     "overdue": "未办结且仍在承办单位手中计时（已转办、已签收），当前时间已超过办理时限"
@@ -41,7 +42,8 @@ def _aggregates(now: datetime) -> dict[str, Any]:
     return {
         "received": Count("id"),
         "closed": Count("id", filter=closed),
-        "closed_on_time": Count("id", filter=closed & Q(handled_at__lte=F("handling_due_at"))),
+        "closed_on_time": Count("id", filter=closed & Q(handled_at__isnull=False) & (
+            Q(handled_at__lte=F("handling_due_at")) | Q(handling_due_at__isnull=True))),
         "closed_late": Count("id", filter=closed & Q(handled_at__gt=F("handling_due_at"))),
         "open": Count("id", filter=Q(state__in=OPEN_STATES)),
         "overdue": Count("id", filter=Q(state__in=CLOCK_STATES, handling_due_at__lt=now)),

@@ -19,7 +19,8 @@ def test_on_time_verdict():
     assert is_on_time(NOW, NOW) is True
     assert is_on_time(NOW + timedelta(seconds=1), NOW) is False
     assert is_on_time(None, NOW) is None
-    assert is_on_time(NOW, None) is None
+    assert is_on_time(NOW, None) is True  # no deadline: nothing to be late for
+    assert is_on_time(None, None) is None
 
 
 def test_countdown_levels_and_text():
