@@ -111,8 +111,11 @@ def load_demo_orders(count: int = DEMO_ORDERS) -> int:
         # Older orders are rarer than recent ones, as in a growing pilot.
         days_ago = min(int(rng.expovariate(1 / 12)), DAYS_BACK)
         received_at = _working_moment(rng, start_day - timedelta(days=days_ago))
+        # Drawn whether used or not, so that the time of day the demo is loaded at does not
+        # shift the rest of the order's story.
+        minutes_ago = rng.randrange(5, 90)
         if received_at > now:
-            received_at = now - timedelta(minutes=rng.randrange(5, 90))
+            received_at = now - timedelta(minutes=minutes_ago)
         village = rng.choice(villages)
         station = village.station
         dispatcher = rng.choice(dispatchers)
@@ -147,8 +150,10 @@ def _advance(order: Order, rng: random.Random, now: datetime, t: datetime, dispa
     reviewers = people[Role.LEGAL_REVIEWER] + dispatchers_or(people, dispatcher)
     opinion = people[Role.OPINION_OFFICER] or [dispatcher]
     # Some orders stop at a stage whatever their age, so that every state is on show.
-    stop = rng.choices(["", "signed", "reported", "reviewed", "fed_back", "return_requested"],
-                       weights=[76, 4, 5, 5, 5, 5])[0]
+    stop = rng.choices(["", "received", "signed", "reported", "reviewed", "fed_back",
+                        "return_requested"], weights=[73, 3, 4, 5, 5, 5, 5])[0]
+    if stop == "received":
+        return
 
     def step(minutes: float, action, **kwargs) -> bool:
         nonlocal t

@@ -152,6 +152,7 @@ class Order(TimeStampedModel):
             models.Index(fields=["bureau", "-received_at", "-id"], name="order_bureau_recv_idx"),
             models.Index(fields=["lead_unit", "state", "handling_due_at"],
                          name="order_unit_due_idx"),
+            models.Index(fields=["lead_unit", "-received_at", "-id"], name="order_unit_recv_idx"),
             models.Index(fields=["state", "handling_due_at"], name="order_state_due_idx"),
             models.Index(fields=["bureau", "state", "-received_at"], name="order_state_recv_idx"),
             models.Index(fields=["closed_at"], name="order_closed_idx"),

@@ -198,8 +198,6 @@ def _order_scope(user: Any) -> tuple[list[str], list[str]] | None:
 def order_filter(user: Any) -> Q:
     """Orders of the user's bureau for order-wide roles; for a unit's people, the orders their
     units (and the units below) lead or help with."""
-    from django.db.models import Exists, OuterRef
-
     from minyi.orders.models import Assignment
 
     scope = _order_scope(user)
@@ -215,12 +213,14 @@ def order_filter(user: Any) -> Q:
                                 kind__in=[Unit.Kind.BUREAU, Unit.Kind.SUB_BUREAU])
             .values_list("pk", flat=True)))
     if units:
-        q |= _path_filter("lead_unit__path", units)
-        co_handling = Assignment.objects.filter(
-            _path_filter("unit__path", units), order=OuterRef("pk"), is_lead=False,
-            ended_at__isnull=True,
-        )
-        q |= Q(Exists(co_handling))
+        # Unit ids rather than joins on paths, and the co-handled orders as an id list rather
+        # than a correlated EXISTS: both sides of the OR can then use an index, which keeps a
+        # station's list at the cost of its own orders in a table of a million.
+        unit_ids = list(Unit.objects.filter(_path_filter("path", units))
+                        .values_list("pk", flat=True))
+        q |= Q(lead_unit_id__in=unit_ids)
+        q |= Q(pk__in=Assignment.objects.filter(unit_id__in=unit_ids, is_lead=False,
+                                                ended_at__isnull=True).values("order_id"))
     return q
 
 
