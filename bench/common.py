@@ -153,7 +153,7 @@ def synthetic_csv(rows: int, seed: int = 2024) -> Path:
     rng = random.Random(seed)
     start = datetime(2024, 1, 1, tzinfo=SHANGHAI)
     year = 366 * 24 * 3600
-    partial = path.with_suffix(".part")
+    partial = path.with_suffix(f".part{os.getpid()}")
     with open(partial, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADER)

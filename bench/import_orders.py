@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -37,7 +38,8 @@ from common import (
     vendor,
 )
 
-DB_NAME = "minyi_bench_import"
+# One database per run: two runs at once (or a test suite) never share one.
+DB_NAME = f"minyi_bench_import_{os.getpid()}"
 
 
 def prebuilt_orders(path: Path, preset: str, bureau: Any) -> list[Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -22,7 +23,8 @@ from typing import Any
 
 from common import bench_bureau, create_database, drop_database, log, setup_django, synthetic_csv
 
-DB_NAME = "minyi_bench_read"
+# One database per run: two runs at once (or a test suite) never share one.
+DB_NAME = f"minyi_bench_read_{os.getpid()}"
 
 
 def pages(role: str, order_pk: int) -> list[tuple[str, str]]:

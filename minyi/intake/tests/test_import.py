@@ -395,3 +395,18 @@ def test_deadlines_of_an_open_order_come_from_the_file_when_it_has_them(bureau, 
     # No working-time limit is kept: a holiday change must not move the source's deadline.
     assert Assignment.objects.get(order=order).handling_limit is None
     assert order.contact_due_at == order.dispatched_at + timedelta(hours=1)
+
+
+def test_an_order_written_meanwhile_by_someone_else_rolls_the_import_back(bureau, tmp_path,
+                                                                          monkeypatch):
+    from minyi.intake.importing import run as run_module
+
+    path = write_csv(tmp_path / "o.csv", [row(来源编号="A-1")])
+    run(path, bureau)
+    more = write_csv(tmp_path / "more.csv", [row(来源编号="A-2"), row(来源编号="A-1")])
+    # As if A-1 had been written by another import between the look-up and the insert.
+    monkeypatch.setattr(run_module, "_not_existing", lambda rows: list(rows))
+    with pytest.raises(BadInput, match="被另一次导入或接口同时写入"):
+        run(more, bureau)
+    assert list(Order.objects.values_list("external_id", flat=True)) == ["A-1"]
+    assert ImportBatch.objects.order_by("-id").first().status == "failed"
