@@ -38,6 +38,7 @@ def register_schedule(celery_app: Celery) -> None:
             schedule = float(job.every_seconds)
         else:
             hour, minute = (int(part) for part in job.daily_at.split(":"))
-            schedule = crontab(hour=hour, minute=minute)
+            day_of_week = job.weekly_on or "*"
+            schedule = crontab(hour=hour, minute=minute, day_of_week=day_of_week)
         beat[job.name] = {"task": job.name, "schedule": schedule}
     celery_app.conf.beat_schedule = beat

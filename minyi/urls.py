@@ -9,4 +9,7 @@ urlpatterns = [
     path("orders/", include("minyi.orders.urls")),
     path("intake/", include("minyi.intake.urls")),
     path("api/v1/", include("minyi.api.urls")),
+    path("notifications/", include("minyi.notifications.urls")),
+    path("assessment/", include("minyi.assessment.urls")),
+    path("campaigns/", include("minyi.campaigns.urls")),
 ]

@@ -232,6 +232,14 @@ FILTER_PARAMS: dict[str, tuple[dict[str, Any], str]] = {
     "received_to": ({"type": "string", "format": "date"}, "接单日期止（含）"),
     "overdue": ({"type": "boolean"}, "只看已超过办理时限、仍在承办单位手中的工单"),
     "q": ({"type": "string"}, "标题包含的文字，或完整的来源编号"),
+    "handling": ({"type": "string", "enum": ["on_time", "late"]},
+                 "已办结的工单中按时（不晚于办理时限，或无时限）或超时办结的"),
+    "contact": ({"type": "string", "enum": ["on_time", "late", "none"]},
+                "在联系时限内联系群众的、超时联系的、有联系时限但尚未联系的"),
+    "callback": ({"type": "string", "enum": CallbackOutcome.values}, "回访结果"),
+    "repeat": ({"type": "boolean"}, "只看重复投诉"),
+    "notice": ({"type": "boolean"}, "只看下发过督办单的工单"),
+    "letter": ({"type": "boolean"}, "只看下发过提醒函的工单"),
 }
 
 

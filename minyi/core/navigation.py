@@ -29,6 +29,7 @@ REVIEWERS = frozenset({Role.DISPATCHER, Role.INSPECTOR, Role.LEGAL_REVIEWER})
 
 NAVIGATION: list[NavEntry] = [
     NavEntry("工作台", "home", ALL_ROLES),
+    NavEntry("我的通知", "notifications:list", ALL_ROLES),
     NavEntry("我的工单", "orders:workbench", UNIT_ROLES, "工单"),
     NavEntry("接单录入", "orders:new", DISPATCH, "工单"),
     NavEntry("派单台", "orders:board", DISPATCH, "工单"),
@@ -36,6 +37,12 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("退单审批", "orders:returns", DISPATCH, "工单"),
     # Every role sees orders: the bureau-wide roles all of the bureau's, a unit its own.
     NavEntry("工单列表", "orders:list", ALL_ROLES, "工单"),
+    NavEntry("督办单", "orders:notices", ALL_ROLES, "督办"),
+    NavEntry("提醒函", "orders:letters", ALL_ROLES, "督办"),
+    NavEntry("每周通报", "assessment:bulletins", ALL_ROLES, "督办"),
+    NavEntry("热点分析", "campaigns:hot", frozenset({Role.DISPATCHER, Role.BUREAU_LEADER,
+                                                 Role.OPINION_OFFICER, Role.INSPECTOR}), "督办"),
+    NavEntry("专项整治", "campaigns:list", ALL_ROLES, "督办"),
     NavEntry("批量导入", "intake:imports", DISPATCH | {Role.ADMINISTRATOR}, "工单"),
     NavEntry("未送达的反馈", "intake:feedback", DISPATCH, "工单"),
     NavEntry("接口文档", "api:docs", frozenset({Role.ADMINISTRATOR}), "系统"),

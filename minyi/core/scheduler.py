@@ -18,12 +18,16 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger(__name__)
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
     task: str
     every_seconds: int | None = None
     daily_at: str | None = None  # "HH:MM", Asia/Shanghai
+    weekly_on: str | None = None  # with daily_at: only on this weekday ("mon" … "sun")
 
     def next_run(self, after: datetime) -> datetime:
         """The first due time strictly after `after` (an aware datetime)."""
@@ -32,12 +36,12 @@ class Job:
         if self.daily_at:
             hour, minute = (int(part) for part in self.daily_at.split(":"))
             local = timezone.localtime(after)
-            candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-            if candidate <= local:
-                candidate = timezone.make_aware(
-                    datetime.combine(local.date() + timedelta(days=1), time(hour, minute))
-                )
-            return candidate
+            day = local.date()
+            if local.time() >= time(hour, minute):
+                day += timedelta(days=1)
+            if self.weekly_on:
+                day += timedelta(days=(WEEKDAYS.index(self.weekly_on) - day.weekday()) % 7)
+            return timezone.make_aware(datetime.combine(day, time(hour, minute)))
         raise ValueError(f"job {self.name} has no schedule")
 
 

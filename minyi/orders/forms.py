@@ -469,6 +469,15 @@ class OrderFilterForm(forms.Form):
     received_to = forms.DateField(label="至", required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}))
     overdue = forms.BooleanField(label="仅看超时", required=False)
+    handling = forms.ChoiceField(label="办理时效", required=False, choices=[
+        ("", "全部"), ("on_time", "按时办结"), ("late", "超时办结")])
+    contact = forms.ChoiceField(label="联系时效", required=False, choices=[
+        ("", "全部"), ("on_time", "及时联系"), ("late", "超时联系"), ("none", "未联系")])
+    callback = forms.ChoiceField(label="回访结果", required=False,
+                                 choices=[("", "全部"), *CallbackOutcome.choices])
+    repeat = forms.BooleanField(label="仅看重复投诉", required=False)
+    notice = forms.BooleanField(label="有督办单", required=False)
+    letter = forms.BooleanField(label="有提醒函", required=False)
 
     def __init__(self, *args: Any, units: Any, areas: Any, hide: tuple[str, ...] = (),
                  **kwargs: Any) -> None:

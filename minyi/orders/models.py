@@ -134,6 +134,9 @@ class Order(TimeStampedModel):
     redo_count = models.PositiveIntegerField("重办次数", default=0)
     sendback_count = models.PositiveIntegerField("审核退回次数", default=0)
     return_count = models.PositiveIntegerField("退单次数", default=0)
+    # Set when an earlier order of the same citizen, address or matter falls within the repeat
+    # window (`orders.repeats`); counted per unit in the bulletins.
+    is_repeat = models.BooleanField("重复投诉", default=False)
     source_data = models.JSONField("来源原始数据", default=dict, blank=True)
 
     objects = OrderQuerySet.as_manager()

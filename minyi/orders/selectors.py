@@ -6,12 +6,12 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from minyi.core.audit import events_for
-from minyi.orders.models import Order
-from minyi.orders.rules import CLOCK_STATES, State
+from minyi.orders.models import Order, ReminderLetter, SupervisionNotice
+from minyi.orders.rules import CLOCK_STATES, CallbackOutcome, State
 from minyi.orgs import access
 
 
@@ -28,6 +28,14 @@ class OrderFilter:
     received_to: date | None = None  # inclusive
     overdue: bool = False
     q: str = ""  # title, or the external id
+    # What the bulletins' figures count, so that every figure links to its orders (the
+    # definitions are those of `orders.stats`).
+    handling: str = ""  # "on_time" | "late": closed, done by the handling deadline or after
+    contact: str = ""  # "on_time" | "late" | "none": the citizen contacted by the deadline…
+    callback: str = ""  # a callback outcome
+    repeat: bool = False  # repeat complaints only
+    notice: bool = False  # orders that got a supervision notice
+    letter: bool = False  # orders that got a reminder letter
 
     @classmethod
     def from_params(cls, params: Any) -> OrderFilter:
@@ -50,15 +58,24 @@ class OrderFilter:
                     values[f.name] = date.fromisoformat(raw)
                 except ValueError:
                     problems.append(f"{f.name}={raw!r} 不是日期（应为 2026-11-22 这样）")
-            elif f.name == "overdue":
+            elif f.name in ("overdue", "repeat", "notice", "letter"):
                 values[f.name] = raw.lower() in {"1", "true", "yes", "on"}
             elif f.name == "state" and raw not in State.values:
                 problems.append(f"state={raw!r} 不是工单状态")
+            elif f.name in CHOICE_FILTERS and raw not in CHOICE_FILTERS[f.name]:
+                problems.append(f"{f.name}={raw!r} 应为 {'、'.join(CHOICE_FILTERS[f.name])} 之一")
             else:
                 values[f.name] = raw
         if problems:
             raise InvalidInput("；".join(problems))
         return cls(**values)
+
+
+CHOICE_FILTERS = {
+    "handling": ("on_time", "late"),
+    "contact": ("on_time", "late", "none"),
+    "callback": tuple(CallbackOutcome.values),
+}
 
 
 def _day_start(day: date) -> datetime:
@@ -93,9 +110,27 @@ def filter_orders(qs: QuerySet[Order], f: OrderFilter, user: Any,
     if f.overdue:
         qs = qs.filter(state__in=CLOCK_STATES, handling_due_at__lt=now or timezone.now())
     if f.q:
-        from django.db.models import Q
-
         qs = qs.filter(Q(title__icontains=f.q) | Q(external_id=f.q))
+    if f.handling == "on_time":
+        qs = qs.filter(Q(handling_due_at__isnull=True) | Q(handled_at__lte=F("handling_due_at")),
+                       state=State.CLOSED, handled_at__isnull=False)
+    elif f.handling == "late":
+        qs = qs.filter(state=State.CLOSED, handled_at__gt=F("handling_due_at"))
+    if f.contact == "on_time":
+        qs = qs.filter(contacted_at__isnull=False, contact_due_at__isnull=False,
+                       contacted_at__lte=F("contact_due_at"))
+    elif f.contact == "late":
+        qs = qs.filter(contacted_at__gt=F("contact_due_at"))
+    elif f.contact == "none":
+        qs = qs.filter(contacted_at__isnull=True, contact_due_at__isnull=False)
+    if f.callback:
+        qs = qs.filter(callback_outcome=f.callback)
+    if f.repeat:
+        qs = qs.filter(is_repeat=True)
+    if f.notice:
+        qs = qs.filter(Exists(SupervisionNotice.objects.filter(order=OuterRef("pk"))))
+    if f.letter:
+        qs = qs.filter(Exists(ReminderLetter.objects.filter(order=OuterRef("pk"))))
     return qs
 
 

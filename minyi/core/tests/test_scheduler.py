@@ -14,6 +14,19 @@ def test_daily_job_runs_next_at_its_local_time():
         2026, 11, 22, 18, 30, tzinfo=UTC)
 
 
+def test_weekly_job_runs_next_on_its_weekday():
+    job = Job(name="x", task="x", weekly_on="mon", daily_at="08:00")
+    # Sunday 2026-11-22 12:00 in Shanghai: Monday 2026-11-23 08:00 (00:00 UTC).
+    assert job.next_run(datetime(2026, 11, 22, 4, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 23, 0, 0, tzinfo=UTC)
+    # Monday at 08:00 exactly: a week later.
+    assert job.next_run(datetime(2026, 11, 23, 0, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 30, 0, 0, tzinfo=UTC)
+    # Monday 07:59: the same morning.
+    assert job.next_run(datetime(2026, 11, 22, 23, 59, tzinfo=UTC)) == datetime(
+        2026, 11, 23, 0, 0, tzinfo=UTC)
+
+
 def test_interval_job():
     job = Job(name="x", task="x", every_seconds=60)
     assert job.next_run(datetime(2026, 1, 1, tzinfo=UTC)) == datetime(2026, 1, 1, 0, 1,
