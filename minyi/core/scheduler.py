@@ -18,6 +18,8 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger(__name__)
 
 
+# Long enough for the web server to come up first, short enough to be "at once" for a user.
+STARTUP_DELAY_SECONDS = 5
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -44,6 +46,14 @@ class Job:
             return timezone.make_aware(datetime.combine(day, time(hour, minute)))
         raise ValueError(f"job {self.name} has no schedule")
 
+    def first_run(self, started: datetime) -> datetime:
+        """When the job first runs after the scheduler starts: an interval job a few seconds
+        after the start (a freshly started demo has its overdue notices at once, not a full
+        interval later); a daily job at its next time."""
+        if self.every_seconds:
+            return started + timedelta(seconds=min(self.every_seconds, STARTUP_DELAY_SECONDS))
+        return self.next_run(started)
+
 
 def run_job(job: Job) -> bool:
     """Run one job now; a failure is logged and does not stop the scheduler."""
@@ -67,7 +77,7 @@ class Scheduler(threading.Thread):
 
     def run(self) -> None:
         now = timezone.now()
-        due = {job.name: job.next_run(now) for job in self.jobs}
+        due = {job.name: job.first_run(now) for job in self.jobs}
         while not self.stopping.is_set():
             now = timezone.now()
             for job in self.jobs:

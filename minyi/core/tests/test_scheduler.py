@@ -27,6 +27,14 @@ def test_weekly_job_runs_next_on_its_weekday():
         2026, 11, 23, 0, 0, tzinfo=UTC)
 
 
+def test_first_run_interval_job_soon_after_start_daily_job_at_its_time():
+    started = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
+    assert Job(name="x", task="x", every_seconds=60).first_run(started) == datetime(
+        2026, 11, 22, 4, 0, 5, tzinfo=UTC)
+    assert Job(name="x", task="x", daily_at="02:30").first_run(started) == datetime(
+        2026, 11, 22, 18, 30, tzinfo=UTC)
+
+
 def test_interval_job():
     job = Job(name="x", task="x", every_seconds=60)
     assert job.next_run(datetime(2026, 1, 1, tzinfo=UTC)) == datetime(2026, 1, 1, 0, 1,
