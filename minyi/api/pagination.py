@@ -74,7 +74,10 @@ def page(qs: QuerySet, keys: Sequence[str], cursor: str | None,
     qs = qs.order_by(*(f"-{k}" for k in keys))
     if cursor:
         qs = qs.filter(_after(keys, decode(cursor, keys)))
-    rows = list(qs[: limit + 1])  # one more than asked tells whether a next page exists
+    # One more than asked tells whether a next page exists; a unit user's orders are taken
+    # part by part of the scope (OrderQuerySet.fetch_slice), each along its own index.
+    fetch = getattr(qs, "fetch_slice", None)
+    rows = fetch(0, limit + 1) if fetch else list(qs[: limit + 1])
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

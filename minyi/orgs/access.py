@@ -195,39 +195,58 @@ def _order_scope(user: Any) -> tuple[list[str], list[str]] | None:
     return cache["order_scope"]
 
 
-def order_filter(user: Any) -> Q:
-    """Orders of the user's bureau for order-wide roles; for a unit's people, the orders their
-    units (and the units below) lead or help with."""
+def order_arms(user: Any) -> list[Q] | None:
+    """The parts of the user's order scope, each served by an index of its own: the orders of
+    the user's bureaus for order-wide roles; for a unit's people, the orders their units (and
+    the units below) lead, and those they help with. None means every order."""
     from minyi.orders.models import Assignment
 
     scope = _order_scope(user)
     if scope is None:
-        return Q()
+        return None
     bureaus, units = scope
-    q = Q(pk__in=[])
+    arms = []
     if bureaus:
         # The ids of the bureaus (and sub-bureaus) in scope, not a join on their paths: the
         # list of a million orders then reads the (bureau, received_at) index directly.
-        q |= Q(bureau_id__in=list(
+        arms.append(Q(bureau_id__in=list(
             Unit.objects.filter(_path_filter("path", bureaus),
                                 kind__in=[Unit.Kind.BUREAU, Unit.Kind.SUB_BUREAU])
-            .values_list("pk", flat=True)))
+            .values_list("pk", flat=True))))
     if units:
-        # Unit ids rather than joins on paths, and the co-handled orders as an id list rather
-        # than a correlated EXISTS: both sides of the OR can then use an index, which keeps a
-        # station's list at the cost of its own orders in a table of a million.
+        # Unit ids rather than joins on paths, so that the (lead_unit, received_at) index serves
+        # the list of a station's own orders in a table of a million.
         unit_ids = list(Unit.objects.filter(_path_filter("path", units))
                         .values_list("pk", flat=True))
-        q |= Q(lead_unit_id__in=unit_ids)
-        q |= Q(pk__in=Assignment.objects.filter(unit_id__in=unit_ids, is_lead=False,
-                                                ended_at__isnull=True).values("order_id"))
+        arms.append(Q(lead_unit_id__in=unit_ids))
+        arms.append(Q(pk__in=Assignment.objects.filter(unit_id__in=unit_ids, is_lead=False,
+                                                       ended_at__isnull=True)
+                      .values("order_id")))
+    return arms
+
+
+def _combined(arms: list[Q] | None) -> Q:
+    if arms is None:
+        return Q()
+    q = Q(pk__in=[])
+    for arm in arms:
+        q |= arm
     return q
+
+
+def order_filter(user: Any) -> Q:
+    """One condition for the orders the user sees (see `order_arms`)."""
+    return _combined(order_arms(user))
 
 
 def visible_orders(user: Any) -> QuerySet:
     from minyi.orders.models import Order
 
-    return Order.objects.filter(order_filter(user))
+    arms = order_arms(user)
+    qs = Order.objects.filter(_combined(arms))
+    # A page of a scope of several parts is taken part by part (OrderQuerySet.fetch_slice).
+    qs.scope_arms = arms if arms and len(arms) > 1 else None
+    return qs
 
 
 def get_order_for_user(user: Any, pk: Any) -> Any:

@@ -273,3 +273,46 @@ def test_the_measured_counts(capsys):
         with capsys.disabled():
             print("\nqueries per page (50 orders):",
                   ", ".join(f"{k}={v}" for k, v in sorted(MEASURED.items())))
+
+
+def test_a_units_pages_taken_part_by_part_equal_the_plain_query(bureau, make_order, dispatcher,
+                                                                 handler):
+    """A station's orders are its own and those it helps with: the page taken from each part
+    along its own index is exactly the page of the one OR query, for every ordering in use."""
+    from django.db.models import F
+
+    from minyi.orders.models import Order
+    from minyi.orgs import access
+
+    base = timezone.now() - timedelta(days=3)
+    for i in range(7):  # the station's own: received at times between the others'
+        order = make_order("dispatched", received_at=base + timedelta(hours=2 * i))
+        if i % 3 == 0:  # some with no handling deadline: NULLs in the workbench's order
+            Order.objects.filter(pk=order.pk).update(handling_due_at=None)
+    for i in range(5):  # led by the other station, the station helping
+        order = make_order("received", received_at=base + timedelta(hours=2 * i + 1))
+        actions.dispatch_order(actor=dispatcher, order=order, lead_unit=bureau.other_station,
+                               co_units=[bureau.station])
+    make_order("received")  # waiting at the command centre: not the station's
+
+    visible = access.visible_orders(handler)
+    assert visible.scope_arms is not None and len(visible.scope_arms) == 2
+    plain = Order.objects.filter(access.order_filter(handler))
+    assert plain.count() == 12
+    orderings = [("-received_at", "-id"), ("received_at", "id"),
+                 (F("handling_due_at").asc(nulls_last=True), "id")]
+    for ordering in orderings:
+        expected = list(plain.order_by(*ordering).values_list("pk", flat=True))
+        for start, stop in [(0, 5), (3, 9), (10, 15), (0, 20)]:
+            got = [o.pk for o in selectors.rows_of(visible.order_by(*ordering), start, stop)]
+            assert got == expected[start:stop], (ordering, start, stop)
+    # The keyset pages of the list walk every order once, in order.
+    seen, cursor = [], ""
+    while True:
+        page = selectors.keyset_page(selectors.order_list(handler, OrderFilter()), cursor,
+                                     per_page=5)
+        seen += [o.pk for o in page.rows]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == list(plain.order_by("-received_at", "-id").values_list("pk", flat=True))
