@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from minyi.core.admin import AuditedModelAdmin
-from minyi.orders.models import Order, OrderType
+from minyi.orders.models import Order, OrderType, ReminderLetter, SupervisionNotice
 
 
 @admin.register(OrderType)
@@ -33,3 +33,34 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class DocumentAdmin(admin.ModelAdmin):
+    """Read-only: notices and letters are issued, signed and answered only through the
+    escalation actions, each with its event."""
+
+    list_filter = ["reason", "year"]
+    search_fields = ["text"]
+    raw_id_fields = ["bureau", "order", "unit", "issued_by"]
+    list_select_related = ["unit", "order"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SupervisionNotice)
+class SupervisionNoticeAdmin(DocumentAdmin):
+    list_display = ["__str__", "unit", "reason", "issued_at", "reply_due_at", "signed_at",
+                    "replied_at", "escalated_at"]
+
+
+@admin.register(ReminderLetter)
+class ReminderLetterAdmin(DocumentAdmin):
+    list_display = ["__str__", "unit", "reason", "issued_at", "acknowledged_at"]

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from minyi.core.audit import lock_chain, record_event
 from minyi.core.errors import Conflict, InvalidInput, NotAllowed
+from minyi.orders import repeats
 from minyi.orders.models import DocumentSequence, Order, ReminderLetter, SupervisionNotice
 from minyi.orders.rules import CLOCK_STATES, FINAL_STATES, CallbackOutcome
 from minyi.orgs import access
@@ -174,6 +175,22 @@ def reply_notice(*, actor: Any, notice: SupervisionNotice, measures: str) -> Sup
     return notice
 
 
+def acknowledge_letter(*, actor: Any, letter: ReminderLetter) -> ReminderLetter:
+    """The unit head signs for a reminder letter (签收), once."""
+    with transaction.atomic():
+        letter = ReminderLetter.objects.select_for_update().get(pk=letter.pk)
+        _require_head(actor, letter.unit, "签收提醒函")
+        if letter.acknowledged_at is not None:
+            who = letter.acknowledged_by.display_name if letter.acknowledged_by else "他人"
+            raise Conflict(f"{letter.display_number} 已由{who}于 "
+                           f"{timezone.localtime(letter.acknowledged_at):%m月%d日 %H:%M} 签收")
+        letter.acknowledged_by, letter.acknowledged_at = actor, timezone.now()
+        letter.save(update_fields=["acknowledged_by", "acknowledged_at", "updated_at"])
+        record_event(actor=actor, obj=letter, action="letter.acknowledge",
+                     payload={"number": letter.display_number, "order": letter.order_id})
+    return letter
+
+
 def escalate_unanswered(*, now: datetime | None = None) -> int:
     """Notices past their reply deadline without an answer go to the inspectors (督察)."""
     now = now or timezone.now()
@@ -197,6 +214,8 @@ class SweepResult:
     notices: int = 0
     letters: int = 0
     escalated: int = 0
+    repeats_checked: int = 0
+    repeats_found: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -235,5 +254,14 @@ def sweep(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
     for order in leader.order_by("pk")[:batch]:
         result.letters += issue_letter(actor=None, order=order, now=now, cycle=0,
                                        reason=ReminderLetter.Reason.LEADER_ASSIGNED) is not None
+    # Repeat complaints: found here rather than when an order comes in, so that every way in
+    # (form, API, bulk import) is covered and imports are not slowed (see orders.repeats).
+    if repeats.enabled():
+        checked = repeats.check_orders(now=now, batch=max(batch, 2000))
+        result.repeats_checked, result.repeats_found = checked.checked, checked.repeats
+        for order in repeats.repeat_letters_due(now=now)[:batch]:
+            # cycle 0: one repeat letter per order, however often it is redone.
+            result.letters += issue_letter(actor=None, order=order, now=now, cycle=0,
+                                           reason=ReminderLetter.Reason.REPEAT) is not None
     result.escalated = escalate_unanswered(now=now)
     return result

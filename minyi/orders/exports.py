@@ -116,3 +116,49 @@ def write_orders(orders: QuerySet[Order], out: IO[bytes], *, description: Iterab
         notes.append(["提示", f"超过 {cap} 行，只导出了前 {cap} 行，请缩小筛选范围后分批导出"])
     workbook.save(out)
     return ExportResult(written, truncated)
+
+
+# --- supervision notices and reminder letters ---------------------------------------------------
+
+NOTICE_COLUMNS = [("文号", 16), ("工单编号", 16), ("标题", 36), ("责任单位", 16),
+                  ("督办原因", 16), ("下发时间", 17), ("答复期限", 17), ("状态", 12),
+                  ("签收时间", 17), ("答复时间", 17), ("整改措施", 48), ("移交督察时间", 17)]
+LETTER_COLUMNS = [("文号", 16), ("工单编号", 16), ("标题", 36), ("责任单位", 16),
+                  ("提醒原因", 16), ("下发时间", 17), ("状态", 12), ("签收时间", 17)]
+
+
+def write_documents(documents: Iterable[Any], out: IO[bytes], *, kind: str,
+                    description: Iterable[str] = ()) -> int:
+    """The notice or letter list as a workbook: one row per document (give them with
+    `selectors.with_notice_states` / `with_letter_states` applied)."""
+    columns = NOTICE_COLUMNS if kind == "notice" else LETTER_COLUMNS
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("督办单" if kind == "notice" else "提醒函")
+    for index, (_, width) in enumerate(columns):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for title, _ in columns:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    written = 0
+    for d in documents:
+        row = [d.display_number, d.order.number, d.order.title, d.unit.name,
+               d.get_reason_display(), _local(d.issued_at)]
+        if kind == "notice":
+            row += [_local(d.reply_due_at), d.status_label, _local(d.signed_at),
+                    _local(d.replied_at), d.reply, _local(d.escalated_at)]
+        else:
+            row += [d.status_label, _local(d.acknowledged_at)]
+        sheet.append(row)
+        written += 1
+    notes = workbook.create_sheet("说明")
+    notes.append(["导出时间", _local(timezone.now())])
+    notes.append(["导出行数", written])
+    for line in description:
+        notes.append(["筛选条件", line])
+    workbook.save(out)
+    return written

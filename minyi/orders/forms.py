@@ -491,3 +491,47 @@ class OrderFilterForm(forms.Form):
             (a.pk, ("　" * a.depth) + a.name) for a in areas]]
         for name in hide:
             del self.fields[name]
+
+
+# --- supervision notices and reminder letters --------------------------------------------------
+
+
+class DocumentFilterForm(forms.Form):
+    """The notice and letter list filters as inputs; `DocumentFilter.from_params` reads them."""
+
+    order = forms.CharField(label="工单编号或文号", required=False)
+    unit = forms.ChoiceField(label="责任单位", required=False)
+    reason = forms.ChoiceField(label="原因", required=False)
+    status = forms.ChoiceField(label="状态", required=False)
+    issued_from = forms.DateField(label="下发日期从", required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    issued_to = forms.DateField(label="至", required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, kind: str, units: Any, **kwargs: Any) -> None:
+        from minyi.orders.models import ReminderLetter, SupervisionNotice
+        from minyi.orders.selectors import LETTER_STATUSES, NOTICE_PENDING, NOTICE_STATUSES
+
+        super().__init__(*args, **kwargs)
+        model = SupervisionNotice if kind == "notice" else ReminderLetter
+        statuses = ([(NOTICE_PENDING, "全部未答复"), *NOTICE_STATUSES.items()]
+                    if kind == "notice" else list(LETTER_STATUSES.items()))
+        self.fields["unit"].choices = [("", "全部单位"), *[(u.pk, u.name) for u in units]]
+        self.fields["reason"].choices = [("", "全部原因"), *model.Reason.choices]
+        self.fields["status"].choices = [("", "全部状态"), *statuses]
+
+
+class NoticeReplyForm(forms.Form):
+    """The unit head's answer to a notice: the measures taken."""
+
+    measures = forms.CharField(
+        label="整改措施", min_length=10,
+        widget=_text_area(5, "写明已采取的整改措施、责任人和完成情况"),
+        error_messages={"required": "请填写已采取的整改措施",
+                        "min_length": "请具体写明已采取的整改措施（不少于 10 个字）"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The browser's own check would stop the form with a message of its own; the server's
+        # says in Chinese, next to the field, how much to write.
+        self.fields["measures"].widget.attrs.pop("minlength", None)

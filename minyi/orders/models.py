@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OrderBy, Q
 from django.utils import timezone
 
 from minyi.core import crypto
@@ -58,7 +59,54 @@ class OrderType(TimeStampedModel):
             raise ValidationError(errors)
 
 
+def _ordering_term(term: Any) -> tuple[str, bool, bool]:
+    """(field name, descending, NULLs last) of one `order_by` term."""
+    if isinstance(term, str):
+        name = term.lstrip("-")
+        return ("pk" if name == "pk" else name), term.startswith("-"), term.startswith("-")
+    if isinstance(term, OrderBy) and isinstance(term.expression, F):
+        return term.expression.name, term.descending, bool(term.nulls_last)
+    raise ValueError(f"unsupported ordering {term!r}")
+
+
 class OrderQuerySet(models.QuerySet):
+    # The parts of a unit user's scope (orders its units lead; orders they help with), set by
+    # `orgs.access.visible_orders`. Together they are one OR, which no index serves in the
+    # order of a list: the database would read and sort every order of the unit. A page is
+    # therefore taken from each part in turn, each along its own index (`fetch_slice`).
+    scope_arms: list[Q] | None = None
+
+    def _clone(self) -> OrderQuerySet:
+        clone = super()._clone()
+        clone.scope_arms = self.scope_arms
+        return clone
+
+    def fetch_slice(self, start: int, stop: int) -> list[Order]:
+        """The rows [start:stop] in the queryset's order, as `list(qs[start:stop])` gives them,
+        at the cost of a page per part of the scope rather than of the whole scope."""
+        if not self.scope_arms or not self.query.order_by:
+            return list(self[start:stop])
+        ordering = [_ordering_term(term) for term in self.query.order_by]
+        names = [name for name, _, _ in ordering]
+        keyed: dict[int, tuple] = {}
+        for arm in self.scope_arms:
+            for row in self.filter(arm).values_list("pk", *names)[:stop]:
+                keyed[row[0]] = row[1:]
+        pks = list(keyed)
+        # Stable sorts from the last key to the first give the combined order.
+        for position in reversed(range(len(ordering))):
+            _, descending, nulls_last = ordering[position]
+            # Sorting in reverse also reverses where NULLs go: rank them to land where asked.
+            null_rank = 1 if nulls_last != descending else 0
+
+            def key(pk: int, position: int = position, null_rank: int = null_rank) -> tuple:
+                value = keyed[pk][position]
+                return (null_rank, 0) if value is None else (1 - null_rank, value)
+            pks.sort(key=key, reverse=descending)
+        pks = pks[start:stop]
+        rows = {row.pk: row for row in self.filter(pk__in=pks).order_by()}
+        return [rows[pk] for pk in pks if pk in rows]
+
     def overdue(self, now=None) -> OrderQuerySet:
         """Held by a unit with the handling deadline past: a query, never a stored flag."""
         return self.filter(state__in=CLOCK_STATES, handling_due_at__lt=now or timezone.now())
@@ -137,6 +185,10 @@ class Order(TimeStampedModel):
     # Set when an earlier order of the same citizen, address or matter falls within the repeat
     # window (`orders.repeats`); counted per unit in the bulletins.
     is_repeat = models.BooleanField("重复投诉", default=False)
+    # When the repeat check (run by the sweep) looked at the order; NULL: not yet. Every way in
+    # (form, API, a million-row import) leaves it NULL, and the sweep claims orders by it.
+    repeat_checked_at = models.DateTimeField("重复投诉检查时间", null=True, blank=True,
+                                             editable=False)
     source_data = models.JSONField("来源原始数据", default=dict, blank=True)
 
     objects = OrderQuerySet.as_manager()
@@ -159,6 +211,8 @@ class Order(TimeStampedModel):
             models.Index(fields=["state", "handling_due_at"], name="order_state_due_idx"),
             models.Index(fields=["bureau", "state", "-received_at"], name="order_state_recv_idx"),
             models.Index(fields=["closed_at"], name="order_closed_idx"),
+            models.Index(fields=["repeat_checked_at", "received_at"],
+                         name="order_repeat_check_idx"),
         ]
 
     def __str__(self) -> str:
@@ -445,3 +499,32 @@ class ReminderLetter(NumberedDocument):
             models.UniqueConstraint(fields=["order", "reason", "cycle"],
                                     name="letter_once_per_round"),
         ]
+
+
+class RepeatLink(TimeStampedModel):
+    """An order that repeats an earlier one (重复投诉): the same caller, the same address, or
+    text alike enough, within the repeat window (`orders.repeats`)."""
+
+    class Basis(models.TextChoices):
+        PHONE = "phone", "同一来电号码"
+        ADDRESS = "address", "同一地址"
+        TEXT = "text", "内容相似"
+
+    order = models.ForeignKey(Order, verbose_name="工单", on_delete=models.CASCADE,
+                              related_name="repeat_links")
+    earlier = models.ForeignKey(Order, verbose_name="此前工单", on_delete=models.CASCADE,
+                                related_name="later_repeat_links")
+    # The strongest reason when several hold: phone, then address, then text.
+    basis = models.CharField("判定依据", max_length=10, choices=Basis.choices)
+    # The text similarity of the two (0–1), whatever the basis.
+    similarity = models.FloatField("内容相似度", default=0.0)
+
+    class Meta:
+        verbose_name = "重复投诉关联"
+        verbose_name_plural = "重复投诉关联"
+        ordering = ["-earlier__received_at", "-earlier_id"]
+        constraints = [models.UniqueConstraint(fields=["order", "earlier"],
+                                               name="repeat_link_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} ← {self.earlier_id} ({self.basis})"

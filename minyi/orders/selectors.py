@@ -253,6 +253,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     return _epoch() + timedelta(microseconds=int(micros)), int(pk)
 
 
+def rows_of(qs: QuerySet, start: int, stop: int) -> list:
+    """`list(qs[start:stop])`, a unit's orders taken part by part (OrderQuerySet.fetch_slice)."""
+    fetch = getattr(qs, "fetch_slice", None)
+    return fetch(start, stop) if fetch else list(qs[start:stop])
+
+
 def keyset_page(qs: QuerySet[Order], cursor: str = "", per_page: int | None = None,
                 newest_first: bool = True) -> ListPage:
     """A page of orders by receiving time after `cursor`: one query, as cheap on the
@@ -270,7 +276,7 @@ def keyset_page(qs: QuerySet[Order], cursor: str = "", per_page: int | None = No
             qs = qs.filter(Q(received_at__lt=at) | Q(received_at=at, pk__lt=pk))
         else:
             qs = qs.filter(Q(received_at__gt=at) | Q(received_at=at, pk__gt=pk))
-    rows = list(qs[: per_page + 1])
+    rows = rows_of(qs, 0, per_page + 1)
     page = ListPage(rows=rows[:per_page], is_first=not cursor)
     if len(rows) > per_page:
         page.next_cursor = encode_cursor(rows[per_page - 1])
@@ -283,7 +289,7 @@ def offset_page(qs: QuerySet, number: int = 1, per_page: int | None = None) -> L
     per_page = per_page or PAGE_SIZE
     number = max(1, number)
     start = (number - 1) * per_page
-    rows = list(qs[start: start + per_page + 1])
+    rows = rows_of(qs, start, start + per_page + 1)
     return ListPage(rows=rows[:per_page], is_first=number == 1,
                     next_page=number + 1 if len(rows) > per_page else None)
 
@@ -424,8 +430,12 @@ def _detail(action: str, p: dict[str, Any], units: dict[int, str]) -> str:
         parts.append(f"查看了群众{p.get('label', '')}")
     elif action == "recompute_deadline":
         parts.append(f"办理时限 {_when(p.get('from'))} → {_when(p.get('to'))}")
+    elif action in ("notice", "letter"):
+        reasons = SupervisionNotice.Reason if action == "notice" else ReminderLetter.Reason
+        parts.append(p.get("number", ""))
+        parts.append(dict(reasons.choices).get(p.get("reason"), p.get("reason", "")))
     for key, label in (("reason", "理由"), ("note", "说明")):
-        if p.get(key) and not (action == "review" and key == "reason"):
+        if p.get(key) and not (action in ("review", "notice", "letter") and key == "reason"):
             parts.append(f"{label}：{p[key]}")
     return "；".join(part for part in parts if part)
 
@@ -516,3 +526,229 @@ def home_counts(user: Any, now: datetime | None = None) -> dict[str, int]:
         contact_overdue=Count("pk", filter=clock & Q(contacted_at__isnull=True,
                                                      contact_due_at__lt=now)),
     )
+
+
+# --- supervision notices (督办单) and reminder letters (提醒函) --------------------------------
+# Who sees a document: the roles that see every order of their bureau see its documents too;
+# the people of a unit see the documents addressed to their unit and the units below it.
+
+NOTICE_STATUSES = {
+    "unsigned": "未签收",
+    "unanswered": "未答复",
+    "replied": "已答复",
+    "overdue": "逾期未答复",
+    "escalated": "已移交督察",
+}
+# Not a state of its own: every notice still waiting for an answer, late or not.
+NOTICE_PENDING = "pending"
+LETTER_STATUSES = {"unsigned": "未签收", "acknowledged": "已签收"}
+
+
+def notice_status(*, signed_at: datetime | None, replied_at: datetime | None,
+                  escalated_at: datetime | None, reply_due_at: datetime,
+                  now: datetime) -> str:
+    """The one state a notice shows, the most pressing first: answered, sent to the inspectors,
+    past its reply deadline, signed for, or not yet signed for."""
+    if replied_at is not None:
+        return "replied"
+    if escalated_at is not None:
+        return "escalated"
+    if reply_due_at < now:
+        return "overdue"
+    return "unanswered" if signed_at is not None else "unsigned"
+
+
+def notice_status_q(status: str, now: datetime) -> Q:
+    """The rows `notice_status` gives `status` (or every unanswered one for "pending")."""
+    waiting = Q(replied_at__isnull=True)
+    open_ = waiting & Q(escalated_at__isnull=True)
+    return {
+        NOTICE_PENDING: waiting,
+        "replied": Q(replied_at__isnull=False),
+        "escalated": waiting & Q(escalated_at__isnull=False),
+        "overdue": open_ & Q(reply_due_at__lt=now),
+        "unanswered": open_ & Q(reply_due_at__gte=now, signed_at__isnull=False),
+        "unsigned": open_ & Q(reply_due_at__gte=now, signed_at__isnull=True),
+    }[status]
+
+
+def document_filter(user: Any) -> Q:
+    """Documents (notices, letters) the user sees: by bureau for the bureau-wide roles, by the
+    addressed unit's subtree for a unit's people."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return Q()
+    q = Q(pk__in=[])
+    for membership in access.memberships_of(user):
+        if membership.role in access.ORDER_WIDE_ROLES:
+            q |= Q(bureau__path__startswith=membership.unit.bureau().path)
+        else:
+            q |= Q(unit__path__startswith=membership.unit.path)
+    return q
+
+
+DOCUMENT_RELATED = ("order", "unit", "bureau")
+
+
+def visible_notices(user: Any) -> QuerySet[SupervisionNotice]:
+    return SupervisionNotice.objects.filter(document_filter(user))
+
+
+def visible_letters(user: Any) -> QuerySet[ReminderLetter]:
+    return ReminderLetter.objects.filter(document_filter(user))
+
+
+def _document_for_page(qs: QuerySet, pk: Any, what: str) -> Any:
+    from django.http import Http404
+
+    try:
+        return (qs.select_related(*DOCUMENT_RELATED, "order__channel", "order__order_type",
+                                  "order__lead_unit", "issued_by")
+                .get(pk=int(pk)))
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(f"没有找到该{what}") from None
+
+
+def notice_for_page(user: Any, pk: Any) -> SupervisionNotice:
+    """One notice the user may see; 404 for missing or not theirs."""
+    return _document_for_page(visible_notices(user).select_related("signed_by", "replied_by"),
+                              pk, "督办单")
+
+
+def letter_for_page(user: Any, pk: Any) -> ReminderLetter:
+    """One letter the user may see; 404 for missing or not theirs."""
+    return _document_for_page(visible_letters(user).select_related("acknowledged_by"),
+                              pk, "提醒函")
+
+
+@dataclass
+class DocumentFilter:
+    """The filters of the notice and letter lists; empty means no filter."""
+
+    unit: int | None = None  # the addressed unit and the units below it
+    reason: str = ""
+    status: str = ""
+    issued_from: date | None = None
+    issued_to: date | None = None  # inclusive
+    order: str = ""  # an order number (20261102-000012) or a document number (督〔2026〕37号)
+
+    @classmethod
+    def from_params(cls, params: Any, *, kind: str) -> DocumentFilter:
+        """From a QueryDict or dict for kind "notice" or "letter"; bad values are reported."""
+        from minyi.core.errors import InvalidInput
+
+        model = SupervisionNotice if kind == "notice" else ReminderLetter
+        statuses = ({NOTICE_PENDING, *NOTICE_STATUSES} if kind == "notice"
+                    else set(LETTER_STATUSES))
+        values: dict[str, Any] = {}
+        problems = []
+        for f in fields(cls):
+            raw = (params.get(f.name) or "").strip()
+            if raw == "":
+                continue
+            if f.name == "unit":
+                if not raw.isdigit():
+                    problems.append(f"单位编号 {raw!r} 不正确")
+                    continue
+                values[f.name] = int(raw)
+            elif f.name in ("issued_from", "issued_to"):
+                try:
+                    values[f.name] = date.fromisoformat(raw)
+                except ValueError:
+                    problems.append(f"日期 {raw!r} 不正确（应为 2026-11-22 这样）")
+            elif f.name == "reason" and raw not in model.Reason.values:
+                problems.append(f"原因 {raw!r} 不在可选范围内")
+            elif f.name == "status" and raw not in statuses:
+                problems.append(f"状态 {raw!r} 不在可选范围内")
+            else:
+                values[f.name] = raw
+        if (values.get("issued_from") and values.get("issued_to")
+                and values["issued_from"] > values["issued_to"]):
+            problems.append("下发日期的起始日期晚于截止日期")
+        if problems:
+            raise InvalidInput("；".join(problems))
+        return cls(**values)
+
+
+def _number_q(text: str) -> Q:
+    """An order number, a bare order id, or a document number (督〔2026〕37号, 2026-37)."""
+    import re
+
+    text = text.replace(" ", "")
+    if m := re.fullmatch(r"(?:\d{8}-)?0*(\d+)", text):
+        return Q(order_id=int(m.group(1)))
+    if m := re.search(r"[〔\[(（]?(\d{4})[〕\])）-](\d+)号?$", text):
+        return Q(year=int(m.group(1)), number=int(m.group(2)))
+    return Q(pk__in=[])
+
+
+def document_list(user: Any, qs: QuerySet, f: DocumentFilter,
+                  now: datetime | None = None) -> QuerySet:
+    """Filtered documents, the newest first, with what a row shows. A unit outside what the
+    user sees answers 404."""
+    now = now or timezone.now()
+    if f.unit is not None:
+        from minyi.orgs.models import Unit
+
+        if _sees_all_orders(user):
+            unit = Unit.objects.filter(pk=f.unit).first()
+        else:
+            unit = access.get_unit_for_user(user, f.unit)
+        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+    if f.reason:
+        qs = qs.filter(reason=f.reason)
+    if f.status:
+        if qs.model is SupervisionNotice:
+            qs = qs.filter(notice_status_q(f.status, now))
+        else:
+            qs = qs.filter(acknowledged_at__isnull=f.status == "unsigned")
+    if f.issued_from:
+        qs = qs.filter(issued_at__gte=_day_start(f.issued_from))
+    if f.issued_to:
+        qs = qs.filter(issued_at__lt=_day_start(f.issued_to + timedelta(days=1)))
+    if f.order:
+        qs = qs.filter(_number_q(f.order))
+    return qs.select_related(*DOCUMENT_RELATED).order_by("-issued_at", "-id")
+
+
+def with_notice_states(notices: Any, now: datetime | None = None) -> Any:
+    """Give each notice `status`, `status_label` and, while it waits for an answer, the reply
+    deadline's `reply_countdown`."""
+    from minyi.orders.rules import countdown
+
+    now = now or timezone.now()
+    for notice in notices:
+        notice.status = notice_status(
+            signed_at=notice.signed_at, replied_at=notice.replied_at,
+            escalated_at=notice.escalated_at, reply_due_at=notice.reply_due_at, now=now)
+        notice.status_label = NOTICE_STATUSES[notice.status]
+        notice.reply_countdown = (countdown(notice.reply_due_at, now, timedelta(hours=4))
+                                  if notice.replied_at is None else None)
+    return notices
+
+
+def with_letter_states(letters: Any) -> Any:
+    for letter in letters:
+        letter.status = "acknowledged" if letter.acknowledged_at else "unsigned"
+        letter.status_label = LETTER_STATUSES[letter.status]
+    return letters
+
+
+def order_documents(user: Any, order: Order) -> dict[str, list]:
+    """The notices and letters of an order that the user may open, the newest first."""
+    notices = list(visible_notices(user).filter(order=order).order_by("-issued_at", "-id"))
+    letters = list(visible_letters(user).filter(order=order).order_by("-issued_at", "-id"))
+    return {"notices": with_notice_states(notices), "letters": with_letter_states(letters)}
+
+
+def pending_notice_count(user: Any) -> int:
+    """Notices of the user's units still waiting for an answer (for a unit's workbench)."""
+    return visible_notices(user).filter(replied_at__isnull=True).count()
+
+
+def is_unit_head(user: Any, unit: Any) -> bool:
+    """Whether the user may sign for and answer the unit's documents (the same rule as the
+    escalation actions, so a page offers no button the action would refuse)."""
+    from minyi.orgs.models import Role
+
+    return (access.acts_for_unit(user, unit, {Role.UNIT_HEAD})
+            or bool(getattr(user, "is_superuser", False)))

@@ -25,18 +25,20 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from minyi.core.crypto import mask_address
 from minyi.core.errors import Conflict, InvalidInput, NotAllowed
-from minyi.orders import actions, exports, selectors
+from minyi.orders import actions, documents, escalation, exports, selectors
 from minyi.orders.forms import (
     ACTION_FORMS,
     ActionForm,
     BulkDispatchForm,
+    DocumentFilterForm,
+    NoticeReplyForm,
     OrderFilterForm,
     ReceiveForm,
     action_form,
 )
 from minyi.orders.models import Attachment
 from minyi.orders.rules import TRANSITION_LABELS, State, can_start
-from minyi.orders.selectors import ListPage, OrderFilter
+from minyi.orders.selectors import DocumentFilter, ListPage, OrderFilter
 from minyi.orgs import access
 from minyi.orgs.models import Role
 
@@ -179,6 +181,7 @@ def _detail_context(request: HttpRequest, order: Any, bound: ActionForm | None =
                      "value": revealed.get(k)} for k, label, masked in citizen],
         "timeline": selectors.timeline_entries(order),
         **selectors.order_details(order),
+        **selectors.order_documents(request.user, order),
     }
 
 
@@ -385,4 +388,215 @@ def workbench(request: HttpRequest) -> HttpResponse:
     for order in page.rows:
         order.forms = _unit_forms(request, order, here)
         order.sent_back = _current_send_back(order)
-    return render(request, "orders/workbench.html", {"page": page, **_links(request, page)})
+    return render(request, "orders/workbench.html", {
+        "page": page, "pending_notices": selectors.pending_notice_count(request.user),
+        **_links(request, page)})
+
+
+# --- supervision notices (督办单) and reminder letters (提醒函) --------------------------------
+
+
+def _document_filters(request: HttpRequest, kind: str) -> tuple[DocumentFilter | None,
+                                                                DocumentFilterForm, str]:
+    units, _ = selectors.filter_scope(request.user)
+    form = DocumentFilterForm(request.GET or None, kind=kind, units=units)
+    try:
+        return DocumentFilter.from_params(request.GET, kind=kind), form, ""
+    except InvalidInput as exc:
+        return None, form, f"筛选条件有误：{exc}"
+
+
+def _document_list(request: HttpRequest, kind: str) -> HttpResponse:
+    f, form, error = _document_filters(request, kind)
+    page = ListPage(rows=[])
+    if f is not None:
+        qs = (selectors.visible_notices(request.user) if kind == "notice"
+              else selectors.visible_letters(request.user))
+        page = selectors.offset_page(selectors.document_list(request.user, qs, f),
+                                     _page_number(request))
+    if kind == "notice":
+        selectors.with_notice_states(page.rows)
+    else:
+        selectors.with_letter_states(page.rows)
+    template = "orders/notices.html" if kind == "notice" else "orders/letters.html"
+    export = reverse("orders:notices_export" if kind == "notice" else "orders:letters_export")
+    return render(request, template, {
+        "form": form, "page": page, "error": error,
+        "export_url": export + ("?" + request.GET.urlencode() if request.GET else ""),
+        "max_export_rows": MAX_DOCUMENT_EXPORT, **_links(request, page)},
+        status=400 if error else 200)
+
+
+# Documents are a few per hundred orders: a year of a county's fits well under this.
+MAX_DOCUMENT_EXPORT = 20_000
+
+
+def _document_export(request: HttpRequest, kind: str) -> HttpResponse:
+    """The list's documents as xlsx: all that the filters select, not only the page."""
+    f, form, error = _document_filters(request, kind)
+    list_name = "orders:notices" if kind == "notice" else "orders:letters"
+    if f is None:
+        messages.error(request, error)
+        return redirect(reverse(list_name) + "?" + request.GET.urlencode())
+    qs = (selectors.visible_notices(request.user) if kind == "notice"
+          else selectors.visible_letters(request.user))
+    rows = list(selectors.document_list(request.user, qs, f)[:MAX_DOCUMENT_EXPORT])
+    if kind == "notice":
+        selectors.with_notice_states(rows)
+    else:
+        selectors.with_letter_states(rows)
+    description = [f"{form.fields[name].label}：{value}" for name, value in request.GET.items()
+                   if name in form.fields and value.strip()]
+    out = tempfile.TemporaryFile()
+    exports.write_documents(rows, out, kind=kind, description=description)
+    out.seek(0)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    label = "督办单" if kind == "notice" else "提醒函"
+    return FileResponse(
+        out, as_attachment=True, filename=f"{label}-{stamp}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def notice_export(request: HttpRequest) -> HttpResponse:
+    return _document_export(request, "notice")
+
+
+def letter_export(request: HttpRequest) -> HttpResponse:
+    return _document_export(request, "letter")
+
+
+def notice_list(request: HttpRequest) -> HttpResponse:
+    """督办单: the notices of the units the user sees, with their state and reply deadline."""
+    return _document_list(request, "notice")
+
+
+def letter_list(request: HttpRequest) -> HttpResponse:
+    """提醒函: the letters of the units the user sees."""
+    return _document_list(request, "letter")
+
+
+def _acted_first(exc: Exception, document: Any, name: str, who: Any, at: Any) -> str:
+    """What the page says when someone else signed or answered meanwhile: who, and when."""
+    if at is None:
+        return str(exc)
+    person = who.display_name if who is not None else "他人"
+    return (f"{document.display_number} 已由{person}于 {timezone.localtime(at):%m月%d日 %H:%M} "
+            f"{name}，无需重复操作。")
+
+
+def _notice_page(request: HttpRequest, notice: Any, *, reply_form: NoticeReplyForm | None = None,
+                 conflict: str = "", status: int = 200) -> HttpResponse:
+    selectors.with_notice_states([notice])
+    head = selectors.is_unit_head(request.user, notice.unit)
+    return render(request, "orders/notice.html", {
+        "notice": notice, "order": notice.order, "conflict": conflict,
+        "can_sign": head and notice.signed_at is None and notice.replied_at is None,
+        "can_reply": head and notice.replied_at is None,
+        "reply_form": reply_form or NoticeReplyForm(),
+        "facts": documents.order_facts(notice.order),
+        "body": documents.body_text(notice),
+        "order_visible": access.visible_orders(request.user).filter(
+            pk=notice.order_id).exists(),
+    }, status=status)
+
+
+def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _notice_page(request, selectors.notice_for_page(request.user, pk))
+
+
+def _require_head(request: HttpRequest, unit: Any, what: str) -> None:
+    if not selectors.is_unit_head(request.user, unit):
+        raise PermissionDenied(f"只有{unit}的单位负责人可以{what}")
+
+
+@require_POST
+def notice_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = selectors.notice_for_page(request.user, pk)
+    _require_head(request, notice.unit, "签收督办单")
+    try:
+        escalation.sign_notice(actor=request.user, notice=notice)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except Conflict as exc:
+        notice = selectors.notice_for_page(request.user, pk)
+        said = _acted_first(exc, notice, "签收", notice.signed_by, notice.signed_at)
+        return _notice_page(request, notice, conflict=said, status=409)
+    messages.success(request, f"已签收督办单 {notice.display_number}，请在答复期限内答复整改措施")
+    return redirect("orders:notice", pk=notice.pk)
+
+
+@require_POST
+def notice_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = selectors.notice_for_page(request.user, pk)
+    _require_head(request, notice.unit, "答复督办单")
+    form = NoticeReplyForm(request.POST)
+    if not form.is_valid():
+        return _notice_page(request, notice, reply_form=form, status=400)
+    try:
+        escalation.reply_notice(actor=request.user, notice=notice,
+                                measures=form.cleaned_data["measures"])
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except InvalidInput as exc:
+        form.add_error("measures", str(exc))
+        return _notice_page(request, notice, reply_form=form, status=400)
+    except Conflict as exc:
+        notice = selectors.notice_for_page(request.user, pk)
+        said = _acted_first(exc, notice, "答复", notice.replied_by, notice.replied_at)
+        return _notice_page(request, notice, conflict=said, status=409)
+    messages.success(request, f"已答复督办单 {notice.display_number}")
+    return redirect("orders:notice", pk=notice.pk)
+
+
+def _letter_page(request: HttpRequest, letter: Any, *, conflict: str = "",
+                 status: int = 200) -> HttpResponse:
+    selectors.with_letter_states([letter])
+    head = selectors.is_unit_head(request.user, letter.unit)
+    return render(request, "orders/letter.html", {
+        "letter": letter, "order": letter.order, "conflict": conflict,
+        "can_acknowledge": head and letter.acknowledged_at is None,
+        "facts": documents.order_facts(letter.order),
+        "body": documents.body_text(letter),
+        "order_visible": access.visible_orders(request.user).filter(
+            pk=letter.order_id).exists(),
+    }, status=status)
+
+
+def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _letter_page(request, selectors.letter_for_page(request.user, pk))
+
+
+@require_POST
+def letter_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    letter = selectors.letter_for_page(request.user, pk)
+    _require_head(request, letter.unit, "签收提醒函")
+    try:
+        escalation.acknowledge_letter(actor=request.user, letter=letter)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except Conflict as exc:
+        letter = selectors.letter_for_page(request.user, pk)
+        return _letter_page(request, letter, conflict=str(exc), status=409)
+    messages.success(request, f"已签收提醒函 {letter.display_number}")
+    return redirect("orders:letter", pk=letter.pk)
+
+
+def _docx_response(data: bytes, document: Any, kind: str) -> HttpResponse:
+    from minyi.reports.docx import DOCX_CONTENT_TYPE
+
+    response = HttpResponse(data, content_type=DOCX_CONTENT_TYPE)
+    response["Content-Disposition"] = documents.content_disposition(
+        documents.filename(document), f"{kind}-{document.year}-{document.number}.docx")
+    return response
+
+
+def notice_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The notice as a Word document in the official layout."""
+    notice = selectors.notice_for_page(request.user, pk)
+    return _docx_response(documents.notice_docx(notice), notice, "notice")
+
+
+def letter_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The letter as a Word document in the official layout."""
+    letter = selectors.letter_for_page(request.user, pk)
+    return _docx_response(documents.letter_docx(letter), letter, "letter")

@@ -93,7 +93,9 @@ def test_sent_back_orders_get_a_notice_per_send_back(make_order, dispatcher):
 
 
 def test_dissatisfied_callback_gets_a_letter_at_once_and_leader_orders_at_the_sweep(
-        make_order, dispatcher):
+        make_order, dispatcher, settings):
+    # The two orders share caller and text: real repeats, whose letters test_repeats covers.
+    settings.MINYI_REPEAT_CHECK = False
     order = make_order("fed_back")
     actions.record_callback(actor=dispatcher, order=order, outcome="dissatisfied")
     letter = ReminderLetter.objects.get(order=order)
@@ -135,7 +137,10 @@ def test_unanswered_notices_go_to_the_inspectors(overdue):
 
 def test_escalate_command(overdue, capsys):
     call_command("escalate", "--now", "2026-11-03T09:30+08:00")
-    assert json.loads(capsys.readouterr().out) == {"notices": 3, "letters": 0, "escalated": 0}
+    # The three overdue orders are one caller's: the two later ones are repeats of the first,
+    # and get their reminder letters.
+    assert json.loads(capsys.readouterr().out) == {
+        "notices": 3, "letters": 2, "escalated": 0, "repeats_checked": 3, "repeats_found": 2}
     with pytest.raises(CommandError) as excinfo:
         call_command("escalate", "--now", "yesterday")
     assert excinfo.value.returncode == 2
@@ -148,3 +153,13 @@ def test_closed_orders_are_left_alone(make_order):
     order.handling_due_at = order.received_at - timedelta(days=1)
     order.save()
     assert escalation.sweep().notices == 0
+
+
+def test_the_order_timeline_names_the_notice_and_its_reason(overdue):
+    from minyi.orders.selectors import timeline_entries
+
+    escalation.sweep(now=at(2026, 11, 3, 9, 1))
+    texts = [f"{e.action} {e.detail}" for e in timeline_entries(overdue[0])]
+    notice_lines = [t for t in texts if "督〔2026〕" in t]
+    assert len(notice_lines) == 1 and "超期未办结" in notice_lines[0]
+    assert "overdue" not in notice_lines[0]
