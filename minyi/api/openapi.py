@@ -225,6 +225,7 @@ E409 = _error("工单已被他人改动或状态不允许：detail 说明谁在�
 FILTER_PARAMS: dict[str, tuple[dict[str, Any], str]] = {
     "channel": ({"type": "string"}, "渠道代码，如 12345"),
     "order_type": ({"type": "string"}, "工单类型代码"),
+    "demand_kind": ({"type": "string", "enum": DemandKind.values}, "诉求类型"),
     "state": ({"type": "string", "enum": State.values}, "工单状态"),
     "unit": ({"type": "integer"}, "承办单位编号（含其下级单位）"),
     "area": ({"type": "integer"}, "区域编号（含其下级区域）"),

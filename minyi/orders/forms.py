@@ -460,6 +460,8 @@ class OrderFilterForm(forms.Form):
     q = forms.CharField(label="标题或来源编号", required=False)
     channel = forms.ChoiceField(label="渠道", required=False)
     order_type = forms.ChoiceField(label="类型", required=False)
+    demand_kind = forms.ChoiceField(label="诉求类型", required=False,
+                                    choices=[("", "全部诉求类型"), *DemandKind.choices])
     state = forms.ChoiceField(label="状态", required=False,
                               choices=[("", "全部状态"), *State.choices])
     unit = forms.ChoiceField(label="承办单位", required=False)

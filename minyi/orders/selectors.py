@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from minyi.core.audit import events_for
 from minyi.orders.models import Order, ReminderLetter, SupervisionNotice
-from minyi.orders.rules import CLOCK_STATES, CallbackOutcome, State
+from minyi.orders.rules import CLOCK_STATES, CallbackOutcome, DemandKind, State
 from minyi.orgs import access
 
 
@@ -21,6 +21,7 @@ class OrderFilter:
 
     channel: str = ""  # channel code
     order_type: str = ""  # order type code
+    demand_kind: str = ""  # 咨询, 求助, 投诉 …
     state: str = ""
     unit: int | None = None  # lead unit and the units below it
     area: int | None = None  # area and the areas below it
@@ -72,6 +73,7 @@ class OrderFilter:
 
 
 CHOICE_FILTERS = {
+    "demand_kind": tuple(DemandKind.values),
     "handling": ("on_time", "late"),
     "contact": ("on_time", "late", "none"),
     "callback": tuple(CallbackOutcome.values),
@@ -89,6 +91,8 @@ def filter_orders(qs: QuerySet[Order], f: OrderFilter, user: Any,
         qs = qs.filter(channel__code=f.channel)
     if f.order_type:
         qs = qs.filter(order_type__code=f.order_type)
+    if f.demand_kind:
+        qs = qs.filter(demand_kind=f.demand_kind)
     if f.state:
         qs = qs.filter(state=f.state)
     if f.unit is not None:

@@ -130,6 +130,10 @@ def test_order_page_costs_the_same_however_long_its_history(client, make_order, 
     ({"state": "lost"}, "不是工单状态"),
     ({"unit": "abc"}, "不是编号"),
     ({"after": "nonsense"}, "翻页参数不正确"),
+    ({"handling": "soon"}, "应为 on_time、late 之一"),
+    ({"contact": "x"}, "应为 on_time、late、none 之一"),
+    ({"callback": "happy"}, "应为 satisfied、basically_satisfied"),
+    ({"demand_kind": "praise"}, "应为 consultation、help"),
 ])
 def test_bad_filters_are_told_in_chinese(client, dispatcher, params, message):
     client.force_login(dispatcher)
@@ -316,3 +320,51 @@ def test_a_units_pages_taken_part_by_part_equal_the_plain_query(bureau, make_ord
             break
         cursor = page.next_cursor
     assert seen == list(plain.order_by("-received_at", "-id").values_list("pk", flat=True))
+
+
+def test_the_bulletin_filters_select_what_they_count(client, make_order, dispatcher, handler,
+                                                     bureau, settings):
+    """handling, contact, callback, repeat, notice, letter, demand_kind: the figures of a
+    bulletin link to the list with these, so each must select exactly what it names."""
+    from minyi.orders import escalation
+    from minyi.orders.models import Order
+
+    settings.MINYI_REPEAT_CHECK = False
+    make_order("closed", title="满意的", citizen_phone="13900000001")
+    late = make_order("fed_back", title="超时办结的", demand_kind="help",
+                      citizen_phone="13900000002")
+    Order.objects.filter(pk=late.pk).update(handling_due_at=late.handled_at - timedelta(hours=1))
+    actions.record_callback(actor=dispatcher, order=late, outcome="dissatisfied")  # a letter
+    uncontacted = make_order("signed", title="未联系的", citizen_phone="13900000003")
+    contacted_late = make_order("signed", title="超时联系的", citizen_phone="13900000004")
+    Order.objects.filter(pk=contacted_late.pk).update(
+        contact_due_at=timezone.now() - timedelta(minutes=5))
+    actions.contact_citizen(actor=handler, order=contacted_late, method="phone")
+    overdue = make_order("signed", title="督办的", citizen_phone="13900000005")
+    Order.objects.filter(pk=overdue.pk).update(
+        handling_due_at=timezone.now() - timedelta(hours=1))
+    escalation.sweep()
+    Order.objects.filter(pk=uncontacted.pk).update(is_repeat=True)
+    everything = {"满意的", "超时办结的", "未联系的", "超时联系的", "督办的"}
+    client.force_login(dispatcher)
+
+    def titles(**params):
+        response = client.get(reverse("orders:list"), params)
+        assert response.status_code == 200
+        html = response.content.decode()
+        return {title for title in everything if title in html}
+
+    assert titles() == everything
+    assert titles(handling="on_time") == {"满意的"}
+    assert titles(handling="late") == set()  # fed back, not closed: not counted yet
+    assert titles(callback="satisfied") == {"满意的"}
+    assert titles(callback="dissatisfied") == {"超时办结的"}
+    assert titles(contact="on_time") == {"满意的", "超时办结的"}
+    assert titles(contact="late") == {"超时联系的"}
+    assert titles(contact="none") == {"未联系的", "督办的"}
+    assert titles(repeat="1") == {"未联系的"}
+    assert titles(notice="1") == {"督办的"}
+    assert titles(letter="1") == {"超时办结的"}
+    assert titles(demand_kind="help") == {"超时办结的"}
+    actions.close_order(actor=dispatcher, order=late, note="群众诉求超出公安职责，已解释说明")
+    assert titles(handling="late") == {"超时办结的"}
