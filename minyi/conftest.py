@@ -17,7 +17,7 @@ from minyi.orgs.tests.factories import AreaFactory, MembershipFactory, UnitFacto
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
     from minyi.workcal.selectors import forget_schedules
 
     # A schedule cached from a test's rolled-back rows must not leak into the next test.
@@ -28,6 +28,8 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Text messages that tests cause go to the test's own folder, not the project's var/sms.
+    settings.MINYI_SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,10 @@ SCHEDULE: list[Job] = [
     # Results the source platforms have not accepted yet, retried with back-off.
     Job(name="intake.feedback", task="minyi.intake.tasks.deliver_due_feedback",
         every_seconds=60),
+    # Text messages the SMS gateway has not taken yet (the HTTP gateway's are all sent from
+    # here, so that a slow gateway never holds up a user's request), retried with back-off.
+    Job(name="notifications.sms", task="minyi.notifications.tasks.deliver_due_sms",
+        every_seconds=60),
     # Monday 08:00, before the weekly meeting: the bulletin of the week before (seed 001).
     Job(name="assessment.weekly_bulletin", task="minyi.assessment.tasks.weekly_bulletin",
         weekly_on="mon", daily_at="08:00"),

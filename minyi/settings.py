@@ -194,3 +194,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- SMS (notifications: supervision notices to unit heads; later the callbacks' rating links) -
+# "console" (default): logged and written, number masked, one JSON line per message to
+# MINYI_SMS_FILE_PATH; "file": the same with the full number, for a program beside Minyi (an SMS
+# modem) to pick up; "http": POST {"to", "text", "id"} as JSON to MINYI_SMS_HTTP_URL with the
+# bearer token MINYI_SMS_HTTP_TOKEN, 2xx meaning accepted. Failed messages are retried with
+# back-off (1, 2, 4 … minutes, at most an hour) and given up after MINYI_SMS_MAX_ATTEMPTS.
+MINYI_SMS_BACKEND = env("MINYI_SMS_BACKEND", "console")
+MINYI_SMS_FILE_PATH = env("MINYI_SMS_FILE_PATH", str(VAR_DIR / "sms" / "sms.jsonl"))
+MINYI_SMS_HTTP_URL = env("MINYI_SMS_HTTP_URL")
+MINYI_SMS_HTTP_TOKEN = env("MINYI_SMS_HTTP_TOKEN")
+MINYI_SMS_HTTP_TIMEOUT = float(env("MINYI_SMS_HTTP_TIMEOUT", "10"))
+MINYI_SMS_MAX_ATTEMPTS = envint("MINYI_SMS_MAX_ATTEMPTS", "8")

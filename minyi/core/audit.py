@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from minyi.core.models import AuditCheck, Event
@@ -27,6 +28,16 @@ ACTION_LABELS: dict[str, str] = {
     "admin.delete": "后台删除",
     "audit.verify": "校验审计链",
 }
+
+
+# Sent by `record_event` (keyword argument `event`) right after the row is written, inside its
+# transaction, so that what a receiver writes (the notifications of the people who must act)
+# is kept or lost with the event and the change it records. A receiver runs under the chain's
+# lock: it must be quick, do no network or file I/O (queue that with `transaction.on_commit`),
+# and keep its own failures to itself, or it undoes the action that wrote the event.
+# `record_events_bulk` does not send it: an import of a million orders must stay a few bulk
+# inserts, not a million receiver calls.
+event_recorded = Signal()
 
 
 def register_action_labels(labels: dict[str, str]) -> None:
@@ -182,6 +193,7 @@ def record_event(
         )
         event.hash = _hash_of(event)
         event.save(force_insert=True)
+        event_recorded.send(sender=Event, event=event)
     return event
 
 

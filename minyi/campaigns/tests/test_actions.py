@@ -184,3 +184,21 @@ def test_a_unit_above_may_act_for_the_unit_below(bureau, head, issue):
     # The station's head answers for its community team's task.
     task = task_of(issue(units=[bureau.team]), bureau.team)
     assert actions.sign_task(actor=head, task=task).state == "signed"
+
+
+def test_the_named_units_are_notified(bureau, head, other_head, handler, dispatcher, issue):
+    from minyi.notifications.models import Notification
+
+    campaign = issue(units=[bureau.station])
+    issued = Notification.objects.filter(event__action="campaign.issue")
+    assert {n.user for n in issued} == {head}  # not the other station's head, not the issuer
+    note = issued.get()
+    assert campaign.display_number in note.text and note.link.endswith(f"/{campaign.pk}/")
+    task = task_of(campaign, bureau.station)
+    actions.sign_task(actor=head, task=task)
+    actions.report_task(actor=head, task=task, report=REPORT)
+    actions.return_task(actor=dispatcher, task=task, reason="未写明巡查的时间和点位")
+    returned = Notification.objects.filter(event__action="campaign.return")
+    # The unit's people: its handler and its head (the head acted before, not on this event).
+    assert {n.user for n in returned} == {head, handler}
+    assert "未写明巡查的时间和点位" in returned.first().text
