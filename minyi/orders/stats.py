@@ -37,7 +37,8 @@ DEFINITIONS = {
 GROUPINGS = {"unit": "lead_unit", "channel": "channel"}
 
 
-def _aggregates(now: datetime) -> dict[str, Any]:
+def aggregates(now: datetime) -> dict[str, Any]:
+    """The counts of `DEFINITIONS` as aggregate expressions (also the weekly bulletin's)."""
     closed = Q(state=State.CLOSED)
     return {
         "received": Count("id"),
@@ -83,7 +84,7 @@ def order_stats(*, bureau: Unit | None = None, date_from: date | None = None,
         raise ValueError(f"unknown grouping {by!r}")
     now = now or timezone.now()
     orders = selection(bureau=bureau, date_from=date_from, date_to=date_to).order_by()
-    aggregates = _aggregates(now)
+    counts = aggregates(now)
     answer: dict[str, Any] = {
         "version": VERSION,
         "computed_at": timezone.localtime(now).isoformat(timespec="seconds"),
@@ -94,11 +95,11 @@ def order_stats(*, bureau: Unit | None = None, date_from: date | None = None,
             "by": by,
         },
         "definitions": DEFINITIONS,
-        "total": _finish(orders.aggregate(**aggregates)),
+        "total": _finish(orders.aggregate(**counts)),
     }
     if by is not None:
         column = GROUPINGS[by]
-        rows = list(orders.values(column).annotate(**aggregates).order_by(column))
+        rows = list(orders.values(column).annotate(**counts).order_by(column))
         names = _group_names(by, {row[column] for row in rows if row[column] is not None})
         groups = []
         for row in rows:

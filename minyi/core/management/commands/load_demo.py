@@ -25,9 +25,12 @@ class Command(BaseCommand):
         seed_order_types()
         result = load_demo_bureau()
         created_orders = load_demo_orders(orders) if orders else 0
-        if result.created or created_orders:
+        created_bulletins = _demo_bulletins() if orders else 0
+        created_campaigns = _demo_campaign() if orders else 0
+        if result.created or created_orders or created_bulletins or created_campaigns:
             self.stdout.write(f"演示数据已载入：新建 {result.created} 条单位与人员记录，"
-                              f"{created_orders} 张工单。")
+                              f"{created_orders} 张工单，{created_bulletins} 期每周通报，"
+                              f"{created_campaigns} 项专项整治。")
         else:
             self.stdout.write("演示数据已存在，未做任何改动。")
         if quiet_logins:
@@ -40,3 +43,29 @@ class Command(BaseCommand):
                 f"  {person.role.label}\t{person.username}\t{person.full_name}"
                 f"（{unit.name} {person.title}）"
             )
+
+
+# The weeks of demo orders that are over: their bulletins, as the Monday job would have made
+# them. Generating is idempotent (a week's bulletin is made once), so a second load adds none.
+DEMO_BULLETIN_WEEKS = 4
+
+
+def _demo_bulletins() -> int:
+    from django.utils import timezone
+
+    from minyi.assessment.bulletins import generate
+    from minyi.assessment.rules import last_complete_week
+
+    bureau = Unit.objects.get(code=BUREAU_CODE)
+    week = last_complete_week(timezone.localdate())
+    weeks = [week]
+    for _ in range(DEMO_BULLETIN_WEEKS - 1):
+        weeks.append(weeks[-1].previous())
+    return sum(generate(actor=None, bureau=bureau, week=w)[1] for w in reversed(weeks))
+
+
+def _demo_campaign() -> int:
+    """A special campaign opened from the demo's hottest issue (once: a second load adds none)."""
+    from minyi.campaigns.demo import load_demo_campaigns
+
+    return int(load_demo_campaigns(Unit.objects.get(code=BUREAU_CODE)) is not None)
