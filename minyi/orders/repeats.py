@@ -91,6 +91,10 @@ class Candidate:
     phone_hash: str = ""
     location_hash: str = ""
     text: str = ""
+    # The township or street the order's area lies in (the first segment of the area's path):
+    # the same words in two townships are two matters (the demo's and a real hotline's stock
+    # phrases, 夜间广场舞噪音扰民, are said in every township of a county).
+    township: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,12 @@ def is_earlier(earlier: Candidate, order: Candidate, span: timedelta) -> bool:
     if (earlier.received_at, earlier.pk) >= (order.received_at, order.pk):
         return False
     return order.received_at - earlier.received_at <= span
+
+
+def same_township(a: Candidate, b: Candidate) -> bool:
+    """Whether text alone may link two orders: in one township or street, or either without
+    an area (an order taken without one may be anywhere)."""
+    return not a.township or not b.township or a.township == b.township
 
 
 @dataclass(frozen=True)
@@ -216,7 +226,8 @@ class Window:
         mine = self.index.profiles.get(order.pk) or text.profile(order.text)
         scores = dict(self.index.similar(mine, threshold, exclude=order.pk))
         for pk in scores:
-            bases.setdefault(pk, Basis.TEXT)
+            if same_township(self.orders[pk], order):
+                bases.setdefault(pk, Basis.TEXT)
         earlier = [pk for pk in bases
                    if pk != order.pk and is_earlier(self.orders[pk], order, span)]
         earlier.sort(key=lambda pk: (self.orders[pk].received_at, pk), reverse=True)
@@ -255,13 +266,15 @@ def mark_history(*, now: datetime, chunk: int = 5000) -> int:
             repeat_checked_at=now)
 
 
-_FIELDS = ("pk", "received_at", "citizen_phone_hash", "location_hash", "title", "content")
+_FIELDS = ("pk", "received_at", "citizen_phone_hash", "location_hash", "title", "content",
+           "area__path")
 
 
 def _candidate(row: dict[str, Any]) -> Candidate:
     return Candidate(pk=row["pk"], received_at=row["received_at"],
                      phone_hash=row["citizen_phone_hash"], location_hash=row["location_hash"],
-                     text=order_text(row["title"], row["content"]))
+                     text=order_text(row["title"], row["content"]),
+                     township=(row["area__path"] or "").split(".", 1)[0])
 
 
 def check_orders(*, now: datetime | None = None, batch: int = 2000) -> CheckResult:

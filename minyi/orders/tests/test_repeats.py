@@ -39,7 +39,8 @@ def receive(bureau, dispatcher):
             actor=None, bureau=in_bureau or bureau.bureau, channel=channel(channel_code),
             order_type=order_type("noise"), demand_kind="complaint", title=title,
             content=content, citizen_phone=phone, location=location,
-            area=bureau.village if area == "default" and in_bureau is None else None,
+            area=(bureau.village if area == "default" and in_bureau is None
+                  else area if area != "default" else None),
             received_at=NOW - timedelta(days=days_before), created_via=via)
         if unit is not None:
             actions.dispatch_order(actor=dispatcher, order=order, lead_unit=unit)
@@ -102,6 +103,13 @@ def test_similar_text_is_linked_with_its_similarity(receive):
     link = RepeatLink.objects.get(order=again)
     assert (link.earlier_id, link.basis) == (first.pk, "text")
     assert link.similarity >= repeats.TEXT_THRESHOLD
+
+
+def test_similar_text_in_another_township_is_not_linked(receive, bureau):
+    receive(7, NOISE, phone="13800000001", area=bureau.other_township)
+    again = receive(0, NOISE_AGAIN, phone="13800000003")
+    repeats.check_orders(now=NOW)
+    assert links(again) == [] and not Order.objects.get(pk=again.pk).is_repeat
 
 
 def test_outside_the_window_is_not_linked_and_the_window_is_a_setting(receive, settings):

@@ -54,6 +54,23 @@ def test_matches_by_phone_address_and_text_strongest_basis_most_recent_first():
     assert by_pk[1].similarity == 0.0  # the phone is the basis; the texts share nothing
 
 
+def test_text_alone_links_only_within_one_township():
+    """The same stock phrase in two townships is two matters; an order without an area may
+    be anywhere. Phone and address link across townships."""
+    order = Candidate(pk=10, received_at=NOW, text=NOISE_AGAIN, township="00000002",
+                      phone_hash="p1")
+    pool = [
+        Candidate(pk=1, received_at=NOW - timedelta(days=3), text=NOISE, township="00000002"),
+        Candidate(pk=2, received_at=NOW - timedelta(days=2), text=NOISE, township="00000003"),
+        Candidate(pk=3, received_at=NOW - timedelta(days=1), text=NOISE),
+        Candidate(pk=4, received_at=NOW - timedelta(days=4), text=THEFT, township="00000003",
+                  phone_hash="p1"),
+        order,
+    ]
+    assert [(m.earlier, m.basis) for m in Window(pool).matches(order, SPAN)] == [
+        (3, "text"), (1, "text"), (4, "phone")]
+
+
 def test_blank_hashes_never_match_each_other():
     order = cand(10, 0, body="户籍窗口排队时间长")
     pool = [cand(1, 1, body="楼上装修噪音"), order]
