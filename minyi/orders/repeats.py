@@ -46,7 +46,7 @@ from django.utils import timezone
 from minyi.core import text
 from minyi.core.audit import record_event
 from minyi.orders.models import Order, ReminderLetter, RepeatLink
-from minyi.orders.rules import FINAL_STATES, CreatedVia, State
+from minyi.orders.rules import FINAL_STATES, CreatedVia, DemandKind, State
 from minyi.orgs import access
 
 # Measured on orders/tests/data/repeat_pairs.csv by bench/repeat_threshold.py: the highest F1
@@ -95,6 +95,9 @@ class Candidate:
     # the same words in two townships are two matters (the demo's and a real hotline's stock
     # phrases, 夜间广场舞噪音扰民, are said in every township of a county).
     township: str = ""
+    # A question asked again (咨询: 落户要哪些材料) is not a complaint repeated: text alone links
+    # only demands that can go unresolved.
+    consultation: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,9 +115,11 @@ def is_earlier(earlier: Candidate, order: Candidate, span: timedelta) -> bool:
     return order.received_at - earlier.received_at <= span
 
 
-def same_township(a: Candidate, b: Candidate) -> bool:
-    """Whether text alone may link two orders: in one township or street, or either without
-    an area (an order taken without one may be anywhere)."""
+def text_may_link(a: Candidate, b: Candidate) -> bool:
+    """Whether text alone may link two orders: neither a consultation, and in one township or
+    street, or either without an area (an order taken without one may be anywhere)."""
+    if a.consultation or b.consultation:
+        return False
     return not a.township or not b.township or a.township == b.township
 
 
@@ -226,7 +231,7 @@ class Window:
         mine = self.index.profiles.get(order.pk) or text.profile(order.text)
         scores = dict(self.index.similar(mine, threshold, exclude=order.pk))
         for pk in scores:
-            if same_township(self.orders[pk], order):
+            if text_may_link(self.orders[pk], order):
                 bases.setdefault(pk, Basis.TEXT)
         earlier = [pk for pk in bases
                    if pk != order.pk and is_earlier(self.orders[pk], order, span)]
@@ -267,14 +272,15 @@ def mark_history(*, now: datetime, chunk: int = 5000) -> int:
 
 
 _FIELDS = ("pk", "received_at", "citizen_phone_hash", "location_hash", "title", "content",
-           "area__path")
+           "area__path", "demand_kind")
 
 
 def _candidate(row: dict[str, Any]) -> Candidate:
     return Candidate(pk=row["pk"], received_at=row["received_at"],
                      phone_hash=row["citizen_phone_hash"], location_hash=row["location_hash"],
                      text=order_text(row["title"], row["content"]),
-                     township=(row["area__path"] or "").split(".", 1)[0])
+                     township=(row["area__path"] or "").split(".", 1)[0],
+                     consultation=row["demand_kind"] == DemandKind.CONSULTATION)
 
 
 def check_orders(*, now: datetime | None = None, batch: int = 2000) -> CheckResult:

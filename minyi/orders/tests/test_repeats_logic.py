@@ -54,7 +54,7 @@ def test_matches_by_phone_address_and_text_strongest_basis_most_recent_first():
     assert by_pk[1].similarity == 0.0  # the phone is the basis; the texts share nothing
 
 
-def test_text_alone_links_only_within_one_township():
+def test_text_alone_links_only_complaints_within_one_township():
     """The same stock phrase in two townships is two matters; an order without an area may
     be anywhere. Phone and address link across townships."""
     order = Candidate(pk=10, received_at=NOW, text=NOISE_AGAIN, township="00000002",
@@ -65,6 +65,8 @@ def test_text_alone_links_only_within_one_township():
         Candidate(pk=3, received_at=NOW - timedelta(days=1), text=NOISE),
         Candidate(pk=4, received_at=NOW - timedelta(days=4), text=THEFT, township="00000003",
                   phone_hash="p1"),
+        Candidate(pk=5, received_at=NOW - timedelta(days=5), text=NOISE, township="00000002",
+                  consultation=True),  # a question asked, not a complaint repeated
         order,
     ]
     assert [(m.earlier, m.basis) for m in Window(pool).matches(order, SPAN)] == [
