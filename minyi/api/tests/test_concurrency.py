@@ -1,42 +1,19 @@
 """The same order sent twice at the same moment: one order, one 201 and one 200. Real threads on
 real connections (a file SQLite database, or PostgreSQL)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from minyi.api.tests.conftest import Caller
 from minyi.core.audit import verify_chain
 from minyi.core.models import Event
 from minyi.orders.models import Order
+from minyi.testing import race_ok
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # reported by the assertion below
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
-
-
 def test_two_identical_creates_at_once_make_one_order(integration, order_input):
-    responses = _race(*[lambda: Caller(integration.token).post("/orders", order_input)
+    responses = race_ok(*[lambda: Caller(integration.token).post("/orders", order_input)
                         for _ in range(2)])
     assert sorted(r.status_code for r in responses) == [200, 201], responses
     assert len({r.json()["id"] for r in responses}) == 1
@@ -48,7 +25,7 @@ def test_two_identical_creates_at_once_make_one_order(integration, order_input):
 def test_two_overlapping_batches_at_once_make_each_order_once(integration, order_input):
     first = [{**order_input, "external_id": f"n{i}"} for i in range(0, 6)]
     second = [{**order_input, "external_id": f"n{i}"} for i in range(3, 9)]
-    responses = _race(lambda: Caller(integration.token).post("/orders", first),
+    responses = race_ok(lambda: Caller(integration.token).post("/orders", first),
                       lambda: Caller(integration.token).post("/orders", second))
     assert all(r.status_code in (200, 201) for r in responses), responses
     assert Order.objects.count() == 9

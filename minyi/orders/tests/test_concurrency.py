@@ -3,10 +3,7 @@
 Real threads on real connections (a file SQLite database, or PostgreSQL), not mocks.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 
 from minyi.core.audit import verify_chain
 from minyi.core.errors import Conflict
@@ -14,35 +11,15 @@ from minyi.core.models import Event
 from minyi.orders import actions
 from minyi.orders.rules import State
 from minyi.orgs.models import Role
+from minyi.testing import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = ("ok", call())
-        except Exception as exc:
-            results[i] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def test_two_officers_sign_at_once(make_order, bureau, handler):
     colleague = bureau.member(Role.UNIT_HANDLER, bureau.station, full_name="王同事")
     order = make_order("dispatched")
-    results = _race(lambda: actions.sign_order(actor=handler, order=order.pk),
+    results = race(lambda: actions.sign_order(actor=handler, order=order.pk),
                     lambda: actions.sign_order(actor=colleague, order=order.pk))
     outcomes = sorted(r[0] for r in results)
     assert outcomes == ["error", "ok"], results
@@ -57,7 +34,7 @@ def test_two_officers_sign_at_once(make_order, bureau, handler):
 def test_two_dispatchers_send_one_order_to_two_units_at_once(make_order, bureau, dispatcher):
     other = bureau.member(Role.DISPATCHER, bureau.command_centre, full_name="钱调度")
     order = make_order()
-    results = _race(
+    results = race(
         lambda: actions.dispatch_order(actor=dispatcher, order=order.pk,
                                        lead_unit=bureau.station),
         lambda: actions.dispatch_order(actor=other, order=order.pk,
@@ -83,6 +60,6 @@ def test_the_same_external_order_sent_twice_at_once(bureau):
             actor=None, bureau=bureau.bureau, channel=channel(), order_type=order_type(),
             demand_kind="help", title="同一工单并发推送", external_id="X-1")[0].pk
 
-    results = _race(send, send)
+    results = race(send, send)
     assert [r[0] for r in results] == ["ok", "ok"], results
     assert results[0][1] == results[1][1]

@@ -1,11 +1,9 @@
 """Two sweeps at once on real connections: each repeat is linked once, flagged once, and gets
 exactly one reminder letter, numbered without gaps."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from minyi.core.audit import verify_chain
@@ -13,6 +11,7 @@ from minyi.core.models import Event
 from minyi.orders import actions, escalation
 from minyi.orders.models import ReminderLetter, RepeatLink
 from minyi.orders.tests.factories import channel, order_type
+from minyi.testing import race_ok
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,24 +27,7 @@ def test_two_sweeps_at_once_link_and_letter_each_repeat_once(bureau, dispatcher,
             citizen_phone="13812345678", received_at=now - timedelta(hours=8 - i))
         actions.dispatch_order(actor=dispatcher, order=order, lead_unit=bureau.station)
         orders.append(order)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(escalation.sweep(now=now))
-        except Exception as exc:  # the test reports it
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not errors, errors
+    results = race_ok(*[lambda: escalation.sweep(now=now)] * 2)
     assert sum(r.repeats_found for r in results) == 7
     assert sum(r.letters for r in results) == 7
     # the i-th order repeats the i before it (all within the window, same caller)
