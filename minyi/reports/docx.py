@@ -234,6 +234,8 @@ def add_heading(doc: Document, text: str, level: int = 1) -> Paragraph:
     paragraph = _paragraph(doc, text, font, BODY_SIZE, align=WD_ALIGN_PARAGRAPH.JUSTIFY,
                            bold=bold)
     _indent_two_chars(paragraph)
+    # A heading never ends a page: it goes over with the text it heads.
+    paragraph.paragraph_format.keep_with_next = True
     return paragraph
 
 

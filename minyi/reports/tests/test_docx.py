@@ -113,6 +113,8 @@ def test_headings_use_heiti_then_kaiti():
     doc = reopen(sample())
     assert east_asia(paragraph_with(doc, "一、基本情况").runs[0]) == "黑体"
     assert east_asia(paragraph_with(doc, "（一）办理情况").runs[0]) == "楷体_GB2312"
+    # Kept with the text they head, never alone at the foot of a page.
+    assert paragraph_with(doc, "一、基本情况").paragraph_format.keep_with_next is True
 
 
 def test_table_has_bold_header_borders_and_the_values():
