@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "minyi.notifications",
     "minyi.assessment",
     "minyi.campaigns",
+    "minyi.callbacks",
+    "minyi.public",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -12,4 +12,7 @@ urlpatterns = [
     path("notifications/", include("minyi.notifications.urls")),
     path("assessment/", include("minyi.assessment.urls")),
     path("campaigns/", include("minyi.campaigns.urls")),
+    path("callbacks/", include("minyi.callbacks.urls")),
+    # The public's pages (rating links, progress query): short addresses, no login.
+    path("p/", include("minyi.public.urls")),
 ]
