@@ -12,6 +12,7 @@ from minyi.core import crypto
 from minyi.core.models import TimeStampedModel
 from minyi.orders.rules import (
     CLOCK_STATES,
+    WORKBENCH_STATES,
     BusinessClass,
     CallbackOutcome,
     CreatedVia,
@@ -209,6 +210,10 @@ class Order(TimeStampedModel):
                          name="order_unit_due_idx"),
             models.Index(fields=["lead_unit", "-received_at", "-id"], name="order_unit_recv_idx"),
             models.Index(fields=["state", "handling_due_at"], name="order_state_due_idx"),
+            # A unit's work list, nearest deadline first, read in index order: its cost is one
+            # page however many orders the unit holds or the table has.
+            models.Index(fields=["lead_unit", "handling_due_at", "id"],
+                         condition=Q(state__in=WORKBENCH_STATES), name="order_unit_work_idx"),
             models.Index(fields=["bureau", "state", "-received_at"], name="order_state_recv_idx"),
             models.Index(fields=["closed_at"], name="order_closed_idx"),
             models.Index(fields=["repeat_checked_at", "received_at"],

@@ -58,6 +58,10 @@ OPEN_STATES = frozenset(State.values) - {State.CLOSED, State.INVALID}
 # "Overdue" is a query: in one of these states with the handling deadline in the past. A report
 # on time stops the clock; review and feedback are the command centre's own work.
 CLOCK_STATES = frozenset({State.DISPATCHED, State.SIGNED})
+# A unit's work list (我的工单): the orders it holds and those it asked to return. A tuple in a
+# fixed order: the work list's query and its partial index must say the same condition for
+# SQLite to use the index.
+WORKBENCH_STATES = (State.DISPATCHED.value, State.SIGNED.value, State.RETURN_REQUESTED.value)
 FINAL_STATES = frozenset({State.CLOSED, State.INVALID})
 
 # transition -> the states it may start from

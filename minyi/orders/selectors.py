@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from minyi.core.audit import events_for
 from minyi.orders.models import Order, ReminderLetter, SupervisionNotice
-from minyi.orders.rules import CLOCK_STATES, CallbackOutcome, DemandKind, State
+from minyi.orders.rules import (
+    CLOCK_STATES,
+    WORKBENCH_STATES,
+    CallbackOutcome,
+    DemandKind,
+    State,
+)
 from minyi.orgs import access
 
 
@@ -350,7 +356,7 @@ def workbench_orders(user: Any, page: int = 1) -> ListPage:
     from minyi.orders.models import Report
 
     qs = (access.visible_orders(user)
-          .filter(state__in=[*CLOCK_STATES, State.RETURN_REQUESTED])
+          .filter(state__in=WORKBENCH_STATES)
           .select_related(*ROW_RELATED, "bureau")
           .prefetch_related(Prefetch(
               "reports",
