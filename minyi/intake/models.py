@@ -83,13 +83,21 @@ def import_file_path(instance: ImportBatch, filename: str) -> str:
 
 
 class ImportBatch(TimeStampedModel):
-    """One import of a file of orders: its progress, its counts and its bad rows."""
+    """One import of a file of orders (or of callback contacts: `kind`): its progress, its
+    counts and its bad rows."""
+
+    class Kind(models.TextChoices):
+        ORDER = "order", "工单"
+        # 110 calls, cases and window services imported as callback contacts (callbacks app).
+        CONTACT = "contact", "回访对象"
 
     class Status(models.TextChoices):
         PENDING = "pending", "等待中"
         RUNNING = "running", "导入中"
         DONE = "done", "已完成"
         FAILED = "failed", "未导入"
+
+    kind = models.CharField("导入内容", max_length=20, choices=Kind.choices, default=Kind.ORDER)
 
     file_name = models.CharField("文件名", max_length=255)
     file_sha256 = models.CharField("文件摘要", max_length=64, db_index=True)

@@ -31,16 +31,13 @@ OPEN_WORDS = {"open", "opened", "未办结", "办理中", "处理中", "在办",
               "待处理", "未完成"}
 
 
-class Lookups:
+class UnitLookup:
+    """The bureau's units by code, name and short name: what every import needs (orders, and
+    callbacks' contacts, which use this class alone)."""
+
     def __init__(self, bureau: Unit, preset: Preset | None = None) -> None:
         self.bureau = bureau
         self.preset = preset
-        self.channels: dict[str, Any] = {}
-        for channel in Channel.objects.all():
-            self._put(self.channels, channel, channel.code, channel.name)
-        self.order_types: dict[str, Any] = {}
-        for order_type in OrderType.objects.all():
-            self._put(self.order_types, order_type, order_type.code, order_type.name)
         # Units that can lead an order: the bureau's subtree without the bureau itself.
         self.units: dict[str, Any] = {}
         # Inactive ones too: a historical order names the unit that handled it then.
@@ -48,9 +45,6 @@ class Lookups:
             kind__in=(Unit.Kind.BUREAU, Unit.Kind.SUB_BUREAU))
         for unit in units:
             self._put(self.units, unit, unit.code, unit.name, unit.short_name)
-        self.areas: dict[str, Any] = {}
-        for area in Area.objects.filter(station__path__startswith=bureau.path):
-            self._put(self.areas, area, area.code, area.name)
 
     @staticmethod
     def _put(table: dict[str, Any], obj: Any, code: str, *names: str) -> None:
@@ -73,6 +67,30 @@ class Lookups:
                 table[value] = found
         return found
 
+    def unit(self, value: str, what: str = "承办单位") -> tuple[Unit | None, str]:
+        found = self._find(self.units, value, "missing_unit")
+        if found is AMBIGUOUS:
+            return None, f"单位名称「{value}」对应{self.bureau}的多个单位，请改用单位代码"
+        if found is None:
+            return None, f"{what}「{value}」不是{self.bureau}的单位"
+        return found, ""
+
+
+class Lookups(UnitLookup):
+    """Everything an order names: channels, order types, units, areas."""
+
+    def __init__(self, bureau: Unit, preset: Preset | None = None) -> None:
+        super().__init__(bureau, preset)
+        self.channels: dict[str, Any] = {}
+        for channel in Channel.objects.all():
+            self._put(self.channels, channel, channel.code, channel.name)
+        self.order_types: dict[str, Any] = {}
+        for order_type in OrderType.objects.all():
+            self._put(self.order_types, order_type, order_type.code, order_type.name)
+        self.areas: dict[str, Any] = {}
+        for area in Area.objects.filter(station__path__startswith=bureau.path):
+            self._put(self.areas, area, area.code, area.name)
+
     def channel(self, value: str) -> tuple[Channel | None, str]:
         found = self._find(self.channels, value, "missing_channel")
         if found is AMBIGUOUS:
@@ -89,13 +107,6 @@ class Lookups:
             return None, f"未知的工单类型「{value}」"
         return found, ""
 
-    def unit(self, value: str) -> tuple[Unit | None, str]:
-        found = self._find(self.units, value, "missing_unit")
-        if found is AMBIGUOUS:
-            return None, f"单位名称「{value}」对应{self.bureau}的多个单位，请改用单位代码"
-        if found is None:
-            return None, f"承办单位「{value}」不是{self.bureau}的单位"
-        return found, ""
 
     def area(self, value: str) -> tuple[Area | None, str]:
         found = self.areas.get(value)

@@ -1,4 +1,5 @@
-"""Column mapping: which column of the file fills which field of an order.
+"""Column mapping: which column of the file fills which field of an order (or of another
+model imported the same way: a `Schema` names the fields, see `ORDERS`).
 
 A mapping is a plain dict, read from a preset, a YAML or JSON file, or the mapping page:
 
@@ -66,6 +67,26 @@ TARGETS: tuple[Target, ...] = (
 TARGET_BY_NAME = {t.name: t for t in TARGETS}
 REQUIRED = ("received_at", "title", "channel", "order_type", "demand_kind")
 DEFAULTABLE = ("channel", "order_type", "demand_kind", "state")
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The fields a mapping may fill: which exist, which are required, which take a default.
+
+    Orders are one schema; another model imported with the same machinery (callbacks'
+    contacts) brings its own, and the checks and messages below follow it.
+    """
+
+    targets: tuple[Target, ...]
+    required: tuple[str, ...]
+    defaultable: tuple[str, ...]
+
+    @property
+    def by_name(self) -> dict[str, Target]:
+        return {t.name: t for t in self.targets}
+
+
+ORDERS = Schema(TARGETS, REQUIRED, DEFAULTABLE)
 OPTIONS = {"columns", "defaults", "values", "timezone", "date_formats", "keep_columns",
            "missing_columns", "close_skew_seconds", "compute_deadlines", "sheet", "name",
            "label", "description"}
@@ -88,6 +109,7 @@ class Mapping:
     close_skew: timedelta = timedelta(0)
     compute_deadlines: bool = True
     sheet: str | None = None
+    schema: Schema = ORDERS
     # Filled by `bind`: positions in the header of each field's columns, and of kept columns.
     positions: dict[str, list[int]] = field(default_factory=dict)
     keep_positions: list[tuple[str, int]] = field(default_factory=list)
@@ -105,19 +127,20 @@ class Mapping:
     def bind(self, header: list[str]) -> Mapping:
         """Resolve the columns against the file's header; BadInput when the two do not fit."""
         index = {name: i for i, name in enumerate(header) if name}
+        by_name = self.schema.by_name
         positions: dict[str, list[int]] = {}
         for target, columns in self.columns.items():
             found = [index[c] for c in columns if c in index]
             missing = [c for c in columns if c not in index]
             if missing and self.missing_columns == "error":
-                raise BadInput(f"列对应中「{TARGET_BY_NAME[target].label}」的列"
+                raise BadInput(f"列对应中「{by_name[target].label}」的列"
                                f"「{'、'.join(missing)}」在文件表头中找不到")
             if found:
                 positions[target] = found
-        for target in REQUIRED:
+        for target in self.schema.required:
             if target not in positions and target not in self.defaults:
-                label = TARGET_BY_NAME[target].label
-                hint = "或给出默认值" if target in DEFAULTABLE else ""
+                label = by_name[target].label
+                hint = "或给出默认值" if target in self.schema.defaultable else ""
                 raise BadInput(f"缺少「{label}」：请指定文件中的哪一列是{label}{hint}")
         keep = []
         for column in self.keep_columns:
@@ -138,8 +161,9 @@ def _strings(value: Any, what: str) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
-def parse_mapping(spec: Any) -> Mapping:
+def parse_mapping(spec: Any, schema: Schema = ORDERS) -> Mapping:
     """A Mapping from a dict; BadInput, in Chinese, for anything that does not make sense."""
+    by_name = schema.by_name
     if not isinstance(spec, dict):
         raise BadInput("列对应有误：应为键值对（YAML 或 JSON 对象）")
     unknown = set(spec) - OPTIONS
@@ -150,8 +174,8 @@ def parse_mapping(spec: Any) -> Mapping:
         raise BadInput("列对应有误：columns 应为「字段: 列名」的键值对")
     columns: dict[str, list[str]] = {}
     for target, value in raw_columns.items():
-        if target not in TARGET_BY_NAME:
-            known = "、".join(TARGET_BY_NAME)
+        if target not in by_name:
+            known = "、".join(by_name)
             raise BadInput(f"列对应有误：没有字段「{target}」（可用：{known}）")
         names = _strings(value, f"columns.{target}")
         if names:
@@ -160,12 +184,12 @@ def parse_mapping(spec: Any) -> Mapping:
     if not isinstance(defaults, dict):
         raise BadInput("列对应有误：defaults 应为「字段: 默认值」的键值对")
     for target in defaults:
-        if target not in DEFAULTABLE:
+        if target not in schema.defaultable:
             raise BadInput(f"列对应有误：字段「{target}」不能设默认值"
-                           f"（可设默认值的有：{'、'.join(DEFAULTABLE)}）")
+                           f"（可设默认值的有：{'、'.join(schema.defaultable)}）")
     values = spec.get("values") or {}
     if not isinstance(values, dict) or not all(
-            isinstance(v, dict) and k in TARGET_BY_NAME for k, v in values.items()):
+            isinstance(v, dict) and k in by_name for k, v in values.items()):
         raise BadInput("列对应有误：values 应为「字段: {原值: 新值}」")
     tz_name = spec.get("timezone") or "Asia/Shanghai"
     try:
@@ -192,10 +216,11 @@ def parse_mapping(spec: Any) -> Mapping:
         close_skew=skew,
         compute_deadlines=bool(spec.get("compute_deadlines", True)),
         sheet=(str(spec["sheet"]) if spec.get("sheet") else None),
+        schema=schema,
     )
 
 
-def load_mapping_file(path: str | Path) -> Mapping:
+def load_mapping_file(path: str | Path, schema: Schema = ORDERS) -> Mapping:
     """A mapping from a .yaml/.yml or .json file."""
     path = Path(path)
     try:
@@ -217,4 +242,4 @@ def load_mapping_file(path: str | Path) -> Mapping:
             where = f"第{mark.line + 1}行" if mark else ""
             raise BadInput(f"列对应文件不是有效的 YAML：{where}{getattr(exc, 'problem', '')}"
                            ) from None
-    return parse_mapping(spec)
+    return parse_mapping(spec, schema)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from minyi.core import crypto
 from minyi.intake.importing.lookups import CLOSED_WORDS, DEMAND_KINDS, OPEN_WORDS, Lookups
-from minyi.intake.importing.mapping import TARGET_BY_NAME, Mapping
+from minyi.intake.importing.mapping import Mapping
 from minyi.intake.importing.values import DateParser, text
 from minyi.orders.rules import State
 
@@ -55,20 +55,19 @@ def derived_external_id(channel_code: str, received_at: datetime, parts: list[st
     return f"H-{digest[:32]}"
 
 
-class RowChecker:
-    def __init__(self, mapping: Mapping, lookups: Lookups, *, now: datetime | None = None,
-                 preset_name: str = "", batch_id: int | None = None) -> None:
+class CellReader:
+    """A row's fields as its mapping reads them: the first non-empty column, translated, else
+    the default; date-times parsed in the mapping's time zone. Shared by every model imported
+    with this machinery (orders here, callbacks' contacts)."""
+
+    def __init__(self, mapping: Mapping, date_fields: tuple[str, ...]) -> None:
         self.mapping = mapping
-        self.lookups = lookups
-        self.now = now or timezone.now()
-        self.preset_name = preset_name
-        self.batch_id = batch_id
         self.positions = mapping.positions
         self.values = mapping.values
         self.defaults = mapping.defaults
         self.parsers = {name: DateParser(mapping.timezone, mapping.date_formats)
-                        for name in DATE_FIELDS}
-        self._deadline_cache: dict[tuple[int, datetime], Any] = {}
+                        for name in date_fields}
+        self.labels = {t.name: t.label for t in mapping.schema.targets}
 
     def _cell(self, values: list[Any], name: str) -> Any:
         """The field's value: its first non-empty column, translated, else its default."""
@@ -97,9 +96,20 @@ class RowChecker:
         try:
             return self.parsers[name].parse(value)
         except (ValueError, OverflowError):
-            label = TARGET_BY_NAME[name].label
+            label = self.labels[name]
             errors.append(f"{label}「{text(value)}」不是可识别的日期时间（{DATE_EXAMPLE}）")
             return None
+
+
+class RowChecker(CellReader):
+    def __init__(self, mapping: Mapping, lookups: Lookups, *, now: datetime | None = None,
+                 preset_name: str = "", batch_id: int | None = None) -> None:
+        super().__init__(mapping, DATE_FIELDS)
+        self.lookups = lookups
+        self.now = now or timezone.now()
+        self.preset_name = preset_name
+        self.batch_id = batch_id
+        self._deadline_cache: dict[tuple[int, datetime], Any] = {}
 
     def check(self, line: int, values: list[Any]) -> tuple[Checked | None, list[str]]:
         errors: list[str] = []

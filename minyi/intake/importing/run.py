@@ -16,11 +16,11 @@ import hashlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.cache import cache
@@ -93,7 +93,7 @@ def resolve_bureau(code: str | None) -> Unit:
         if unit is None:
             raise BadInput(f"没有代码为「{code}」的单位")
         if unit.kind not in (Unit.Kind.BUREAU, Unit.Kind.SUB_BUREAU):
-            raise BadInput(f"「{unit}」（{code}）不是公安局或分局，工单只能导入到公安局")
+            raise BadInput(f"「{unit}」（{code}）不是公安局或分局，只能导入到公安局或分局")
         return unit
     top = list(bureaus.filter(depth=0)[:2])
     if len(top) == 1:
@@ -193,52 +193,66 @@ class _Rollback(Exception):
     """Raised inside the transaction to undo an all-or-nothing import that had bad rows."""
 
 
-def import_rows(plan: Plan, *, skip_bad: bool = False, actor: Any = None,
-                batch_id: int | None = None, progress: Callable[[int], None] | None = None,
-                chunk_rows: int = CHUNK_ROWS, now: datetime | None = None) -> ImportResult:
-    """Check every row of the planned file and write the good new ones; see the module doc."""
+class RowImporter(Protocol):
+    """What one model's import does with the rows of a file; `import_with` does the rest
+    (reading, chunks, duplicates within the file, all or nothing, skip_bad, bad rows)."""
+
+    def check(self, line: int, values: list[Any]) -> tuple[Any | None, list[str]]:
+        """The checked row, or None and every reason it is bad (Chinese)."""
+
+    def key(self, checked: Any) -> Hashable:
+        """What identifies the record: two rows of a file with one key are one record."""
+
+    def repeats(self, checked: Any, first_line: int) -> str:
+        """The reason given for the second row with the key of row `first_line`."""
+
+    def new_only(self, rows: list[Any]) -> list[Any]:
+        """The rows whose record is not yet in the database."""
+
+    def write(self, rows: list[Any]) -> None:
+        """Write new records (with their events), inside the import's transaction."""
+
+
+def import_with(source: SourceFile, make: Callable[[dict[str, float]], RowImporter], *,
+                skip_bad: bool = False, progress: Callable[[int], None] | None = None,
+                chunk_rows: int = CHUNK_ROWS, conflict: str) -> ImportResult:
+    """Check every row of `source` and write the good new ones, for any model: `make` builds
+    the model's RowImporter inside the import's transaction. `conflict` is the BadInput
+    message when a record is written by someone else meanwhile (a unique index refuses it)."""
     result = ImportResult()
     seconds: dict[str, float] = defaultdict(float)
     result.seconds = seconds
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
     try:
         with transaction.atomic():
-            lookups = Lookups(plan.bureau, plan.preset)
-            checker = RowChecker(plan.mapping, lookups, now=now, preset_name=plan.preset_name,
-                                 batch_id=batch_id)
-            writer = _Writer(plan, actor, batch_id, seconds)
-            seen: dict[tuple[int, str], int] = {}
-            pending: list[Checked] = []
+            importer = make(seconds)
+            check, key_of = importer.check, importer.key
+            seen: dict[Hashable, int] = {}
+            pending: list[Any] = []
 
             def flush() -> None:
                 started = time.perf_counter()
-                new = _not_existing(pending)
+                new = importer.new_only(pending)
                 result.existing += len(pending) - len(new)
                 seconds["existing"] += time.perf_counter() - started
                 if new and (skip_bad or not result.bad):
-                    writer.write(new)
+                    importer.write(new)
                     result.created += len(new)
                 pending.clear()
                 if progress is not None:
                     progress(result.rows)
 
             tick = time.perf_counter()
-            for line, values in plan.source.rows():
+            for line, values in source.rows():
                 result.rows += 1
-                checked, errors = checker.check(line, values)
+                checked, errors = check(line, values)
                 if checked is not None:
-                    key = (checked.channel.pk, checked.external_id)
+                    key = key_of(checked)
                     first = seen.get(key)
                     if first is None:
                         seen[key] = line
                         pending.append(checked)
-                    elif checked.derived_id:
-                        errors = [f"与第{first}行内容相同（两行都没有来源编号，按渠道、接单时间、"
-                                  "标题、内容、群众和地址识别为同一工单）"]
                     else:
-                        errors = [f"与第{first}行重复（渠道「{checked.channel.name}」、"
-                                  f"来源编号 {checked.external_id}）"]
+                        errors = [importer.repeats(checked, first)]
                 if errors:
                     reason = "；".join(errors)
                     result.bad += 1
@@ -258,12 +272,54 @@ def import_rows(plan: Plan, *, skip_bad: bool = False, actor: Any = None,
         result.committed = False
         return result
     except IntegrityError:
-        # Another import (or the API) wrote one of these orders after this one looked: the
-        # unique (channel, external id) refused it, and this import is rolled back whole.
-        raise BadInput("有工单在导入期间被另一次导入或接口同时写入，本次未导入任何工单；"
-                       "请重新导入，已有的工单会被识别") from None
+        # Another import (or the API) wrote one of these records after this one looked: the
+        # unique index refused it, and this import is rolled back whole.
+        raise BadInput(conflict) from None
     result.committed = True
     return result
+
+
+class _OrderRows:
+    """Orders: the RowImporter of `import_rows`."""
+
+    def __init__(self, plan: Plan, actor: Any, batch_id: int | None, now: datetime | None,
+                 seconds: dict[str, float]) -> None:
+        lookups = Lookups(plan.bureau, plan.preset)
+        self.checker = RowChecker(plan.mapping, lookups, now=now,
+                                  preset_name=plan.preset_name, batch_id=batch_id)
+        self.check = self.checker.check
+        self.writer = _Writer(plan, actor, batch_id, seconds)
+        self.write = self.writer.write
+
+    @staticmethod
+    def key(checked: Checked) -> tuple[int, str]:
+        return (checked.channel.pk, checked.external_id)
+
+    @staticmethod
+    def repeats(checked: Checked, first: int) -> str:
+        if checked.derived_id:
+            return (f"与第{first}行内容相同（两行都没有来源编号，按渠道、接单时间、"
+                    "标题、内容、群众和地址识别为同一工单）")
+        return (f"与第{first}行重复（渠道「{checked.channel.name}」、"
+                f"来源编号 {checked.external_id}）")
+
+    @staticmethod
+    def new_only(rows: list[Checked]) -> list[Checked]:
+        # Looked up at each call: tests replace it to simulate a concurrent writer.
+        return _not_existing(rows)
+
+
+def import_rows(plan: Plan, *, skip_bad: bool = False, actor: Any = None,
+                batch_id: int | None = None, progress: Callable[[int], None] | None = None,
+                chunk_rows: int = CHUNK_ROWS, now: datetime | None = None) -> ImportResult:
+    """Check every row of the planned file and write the good new orders; see the module doc."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return import_with(
+        plan.source, lambda seconds: _OrderRows(plan, actor, batch_id, now, seconds),
+        skip_bad=skip_bad, progress=progress, chunk_rows=chunk_rows,
+        conflict="有工单在导入期间被另一次导入或接口同时写入，本次未导入任何工单；"
+                 "请重新导入，已有的工单会被识别")
 
 
 def _not_existing(rows: list[Checked]) -> list[Checked]:
@@ -428,8 +484,13 @@ def import_file(path: str | Path, *, preset: str | None = None,
 
 
 def execute(batch: Any, plan: Plan, *, actor: Any = None,
-            errors_path: str | Path | None = None, count_rows: bool = True) -> ImportResult:
-    """Run a planned import for its batch: progress while it runs, counts and errors after."""
+            errors_path: str | Path | None = None, count_rows: bool = True,
+            rows: Callable[..., ImportResult] | None = None, noun: str = "工单") -> ImportResult:
+    """Run a planned import for its batch: progress while it runs, counts and errors after.
+
+    `rows` is the model's `import_rows` (orders by default), `noun` what the messages call
+    its records."""
+    rows = rows or import_rows
     from minyi.intake.models import ImportBatch
 
     progress = None
@@ -440,8 +501,8 @@ def execute(batch: Any, plan: Plan, *, actor: Any = None,
         batch.started_at = batch.started_at or timezone.now()
         batch.save(update_fields=["rows_total", "status", "started_at", "updated_at"])
         progress = _Progress(batch.pk, batch.rows_total)
-        result = import_rows(plan, skip_bad=batch.skip_bad, actor=actor, batch_id=batch.pk,
-                             progress=progress)
+        result = rows(plan, skip_bad=batch.skip_bad, actor=actor, batch_id=batch.pk,
+                      progress=progress)
     except BadInput as exc:
         if progress is not None:
             progress.close()
@@ -451,7 +512,7 @@ def execute(batch: Any, plan: Plan, *, actor: Any = None,
         if progress is not None:
             progress.close()
         logger.exception("import batch %s failed", batch.pk)
-        _finish(batch, ImportBatch.Status.FAILED, f"导入出错，未导入任何工单：{exc}"[:500])
+        _finish(batch, ImportBatch.Status.FAILED, f"导入出错，未导入任何{noun}：{exc}"[:500])
         raise
     progress.close()
     if result.bad_rows and errors_path is not None:
@@ -471,7 +532,7 @@ def execute(batch: Any, plan: Plan, *, actor: Any = None,
             message += f"，跳过错误行 {result.bad} 行"
     else:
         status = ImportBatch.Status.FAILED
-        message = (f"有 {result.bad} 行错误，按“全部成功才导入”的规则，本次未导入任何工单；"
+        message = (f"有 {result.bad} 行错误，按“全部成功才导入”的规则，本次未导入任何{noun}；"
                    "请改正后重新导入，或选择“跳过错误行”")
     _finish(batch, status, message)
     return result
@@ -486,7 +547,7 @@ def _finish(batch: Any, status: str, message: str) -> None:
 
 
 def run_batch(batch_id: int) -> None:
-    """Run an import the import page planned and stored: the background entry point.
+    """Run an import of orders the import page planned and stored: the background entry point.
 
     Takes only the batch id, so that the thread of the single-machine default and a Celery
     task later call it the same way. A batch runs once: a second delivery of the same task
@@ -494,22 +555,37 @@ def run_batch(batch_id: int) -> None:
     """
     from minyi.intake.models import ImportBatch
 
-    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
+    def plan(batch: Any) -> Plan:
+        return plan_import(batch.source_file.path, preset=batch.preset or None,
+                           mapping=None if batch.preset else batch.mapping,
+                           bureau=batch.bureau)
+
+    run_stored_batch(batch_id, kind=ImportBatch.Kind.ORDER, plan=plan)
+
+
+def run_stored_batch(batch_id: int, *, kind: str, plan: Callable[[Any], Plan],
+                     rows: Callable[..., ImportResult] | None = None,
+                     noun: str = "工单") -> None:
+    """Claim a pending batch of `kind`, plan it again from what was stored (`plan(batch)`),
+    and run it; failures are recorded on the batch (a background thread has no one to raise
+    to)."""
+    from minyi.intake.models import ImportBatch
+
+    claimed = ImportBatch.objects.filter(
+        pk=batch_id, kind=kind, status=ImportBatch.Status.PENDING).update(
         status=ImportBatch.Status.RUNNING, started_at=timezone.now())
     if not claimed:
         return
     batch = ImportBatch.objects.select_related("bureau", "created_by").get(pk=batch_id)
     try:
-        plan = plan_import(batch.source_file.path, preset=batch.preset or None,
-                           mapping=None if batch.preset else batch.mapping,
-                           bureau=batch.bureau)
+        planned = plan(batch)
     except BadInput as exc:
         _finish(batch, ImportBatch.Status.FAILED, f"未导入：{exc}")
         return
     stored = Path(batch.source_file.path)
     errors_path = stored.with_name(f"{stored.stem}-错误行.xlsx")
     try:
-        execute(batch, plan, actor=batch.created_by, errors_path=errors_path)
+        execute(batch, planned, actor=batch.created_by, errors_path=errors_path, rows=rows,
+                noun=noun)
     except Exception:
-        # Recorded on the batch by `execute`; a background thread has no one to raise to.
         logger.exception("import batch %s failed", batch_id)

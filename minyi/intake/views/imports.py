@@ -49,12 +49,14 @@ def _require_importer(request: HttpRequest) -> list[Unit]:
 
 def _batches(request: HttpRequest) -> Any:
     bureaus = _require_importer(request)
+    # Callback contacts have their own import page (callbacks app).
+    orders = ImportBatch.objects.filter(kind=ImportBatch.Kind.ORDER)
     if request.user.is_superuser:
-        return ImportBatch.objects.all()
+        return orders
     scope = Q(pk__in=[])
     for bureau in bureaus:
         scope |= Q(bureau__path__startswith=bureau.path)
-    return ImportBatch.objects.filter(scope)
+    return orders.filter(scope)
 
 
 def _batch(request: HttpRequest, pk: int) -> ImportBatch:
