@@ -204,6 +204,7 @@ def schemas() -> dict[str, Any]:
     for action, action_fields in ACTION_FIELDS.items():
         result[_action_schema_name(action)] = _input_schema(
             [*action_fields, EXPECTED_VERSION], f"{TRANSITION_LABELS[API_ACTIONS[action]]}")
+    result.update(callback_schemas())
     return result
 
 
@@ -375,7 +376,210 @@ def paths() -> dict[str, Any]:
     }
     for action in API_ACTIONS:
         result[f"/orders/{{id}}/{action}"] = {"post": _action_operation(action)}
+    result.update(callback_paths())
     return result
+
+
+# --- callbacks ----------------------------------------------------------------------------------
+
+
+def _enum(choices: Any, description: str = "") -> dict[str, Any]:
+    text = "、".join(f"`{v}` {n}" for v, n in choices.choices)
+    return {"type": "string", "enum": choices.values,
+            "description": f"{description}：{text}" if description else text}
+
+
+def callback_schemas() -> dict[str, Any]:
+    from minyi.callbacks import aapor
+    from minyi.callbacks import figures as fig
+    from minyi.callbacks.models import Answer, CallbackTask, Caller, Reason, Satisfaction, Source
+
+    number = {"type": ["number", "null"]}
+    answer_props: dict[str, Any] = {
+        "via": _enum(Answer.Via, "回答方式"), "via_label": s(),
+        "satisfaction": _enum(Satisfaction, "满意度"), "satisfaction_label": s(),
+        "reasons": {"type": "array", "items": _enum(Reason), "description": "不满意原因"},
+        "reason_labels": {"type": "array", "items": s()},
+        "comment": s("意见建议（群众原话）"), "answered_at": TIME,
+    }
+    task_props: dict[str, Any] = {
+        "id": {**INT, "description": "回访任务编号"},
+        "url": s("本任务在接口中的地址"),
+        "kind": _enum(CallbackTask.Kind, "类别"), "kind_label": s(),
+        "state": _enum(CallbackTask.State, "状态"), "state_label": s(),
+        "caller": _enum(Caller, "回访主体"), "caller_label": s(),
+        "bureau": ref("Unit"), "unit": {**ref("Unit"), "description": "被评价单位"},
+        "contact": obj({
+            "source": _enum(Source, "来源"), "source_label": s(),
+            "record_type": s("业务类型"), "name": s("脱敏姓名"),
+            "phone": s("脱敏电话，如 138****5678"), "occurred_at": TIME,
+            "order_id": nullable({**INT, "description": "来自工单时为工单编号"}),
+        }, "回访对象（脱敏）"),
+        "parent_id": nullable({**INT, "description": "抽测或再回访所针对的原任务"}),
+        "due_at": TIME, "next_attempt_at": N_TIME,
+        "attempts": {**INT, "description": "已拨打次数"},
+        "outcome": {"type": "string", "enum": ["", *aapor.CLASSES],
+                    "description": "最后一次拨打（或回答）的 AAPOR 结果类别"},
+        "closed_at": N_TIME,
+        "satisfaction": nullable(_enum(Satisfaction, "已回答时的满意度")),
+        "version": INT,
+    }
+    detail_props = {
+        **task_props,
+        "calls": {"type": "array", "description": "每次拨打", "items": obj({
+            "number": INT, "at": TIME, "disposition": s("结果代码"), "disposition_label": s(),
+            "outcome": {"type": "string", "enum": list(aapor.CLASSES)}, "note": s(),
+        })},
+        "answer": nullable(ref("CallbackAnswerBody")),
+    }
+    counts = obj({k: {**INT, "description": v} for k, v in fig.COUNT_LABELS.items()}, "计数")
+    row = obj({
+        "key": s("分组的值：单位编号、来源、回访主体、2026-11 或 2026-11-03；合计为 total"),
+        "label": s("分组名称"),
+        "unit": nullable(ref("Unit")),
+        "counts": counts,
+        "outcomes": obj({c: {**INT, "description": aapor.CLASS_LABELS[c]}
+                         for c in aapor.CLASSES}, "已结束任务的 AAPOR 结果类别计数"),
+        "e": {**number, "description": "本行所用的 e；无法估计时为 null"},
+        "rates": obj({name: {**number, "description": f"{aapor.RATE_LABELS[name]} "
+                                                     f"{aapor.FORMULAS[name]}（0–1）"}
+                      for name in aapor.RATES}, "AAPOR 比率；分母为 0 时为 null"),
+        "satisfaction_rate": {**number, "description": "按所选口径的满意率（0–1）"},
+    }, "一行统计")
+    text_map = {"type": "object", "additionalProperties": {"type": "string"}}
+    return {
+        "CallbackAnswerBody": obj(answer_props, "回答"),
+        "CallbackTask": obj(task_props, "回访任务列表中的一行"),
+        "CallbackTaskDetail": obj(detail_props, "回访任务详情：含每次拨打和回答"),
+        "CallbackTaskList": obj({
+            "results": {"type": "array", "items": ref("CallbackTask")},
+            "next_cursor": nullable(s("下一页的游标")),
+        }, "一页回访任务"),
+        "CallbackAnswer": obj({
+            "id": INT,
+            "task": obj({"id": INT, "url": s(), "kind": _enum(CallbackTask.Kind),
+                         "caller": _enum(Caller)}, "所属回访任务"),
+            "unit": ref("Unit"),
+            **answer_props,
+        }, "一条回答"),
+        "CallbackAnswerList": obj({
+            "results": {"type": "array", "items": ref("CallbackAnswer")},
+            "next_cursor": nullable(s("下一页的游标")),
+        }, "一页回答"),
+        "CallbackFigureRow": row,
+        "CallbackFigures": obj({
+            "period": obj({"date_from": {"type": "string", "format": "date"},
+                           "date_to": {"type": "string", "format": "date"},
+                           "by_due_date": {**BOOL, "description": "按应回访日期归入统计期"}},
+                          "统计期（起止均含）"),
+            "by": {"type": "string", "enum": list(fig.GROUPINGS)},
+            "by_label": s(),
+            "kind": _enum(CallbackTask.Kind),
+            "unit": nullable(ref("Unit")),
+            "computed_at": TIME,
+            "definitions": obj({
+                "satisfaction": obj({
+                    "id": s("口径及版本，如 callbacks.satisfaction/0.9"),
+                    "name": s("口径名称"), "version": s("版本"),
+                    "basically_satisfied_weight": {"type": "number",
+                                                   "description": "基本满意计入的权重"},
+                    "formula": s("满意率公式"),
+                }, "满意率口径"),
+                "aapor": obj({
+                    "edition": s("AAPOR 标准定义的版本"),
+                    "formulas": {**text_map, "description": "各比率的公式"},
+                    "labels": {**text_map, "description": "各比率的中文名"},
+                    "classes": {**text_map, "description": "结果类别的中文名"},
+                    "e": obj({"method": s("given（指定）或比例分配法"), "label": s(),
+                              "value": {**number, "description": "指定的 e；按行估计时为 null"}},
+                             "e：资格不明者中估计合格的比例"),
+                }, "AAPOR 比率的定义"),
+                "counting": {**text_map,
+                             "description": "统计期、任务类别、结果归类、整改的计数规则"},
+            }, "本次统计所用的全部口径"),
+            "rows": {"type": "array", "items": ref("CallbackFigureRow")},
+            "total": ref("CallbackFigureRow"),
+        }, "回访统计"),
+    }
+
+
+TASK_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"},
+           "description": "回访任务编号（答复中的 id）"}
+CALLBACK_SCOPE = ("民警看到的范围与回访统计相同：局领导、督察、民意访查中心、指挥中心等全局岗位"
+                  "看到本局的，"
+                  "其他民警看到本单位及下级单位的；对接系统只看到本系统所提交工单的回访。"
+                  "看不到的答复 404。群众信息一律脱敏。")
+
+
+def callback_paths() -> dict[str, Any]:
+    from minyi.callbacks import figures as fig
+    from minyi.callbacks import rules
+    from minyi.callbacks.models import Answer, CallbackTask, Satisfaction
+
+    date_schema = {"type": "string", "format": "date"}
+    unit = _query("unit", {"type": "integer"}, "单位编号（含其下级单位）")
+    kind = _query("kind", {"type": "string", "enum": CallbackTask.Kind.values}, "任务类别")
+    return {
+        "/callbacks/tasks": {"get": {
+            "operationId": "list_callback_tasks", "tags": ["回访"], "summary": "回访任务列表",
+            "description": ("按应回访时间从新到旧，游标翻页。" + CALLBACK_SCOPE
+                            + "未知的参数答复 400。"),
+            "parameters": [
+                unit,
+                _query("state", {"type": "string", "enum": CallbackTask.State.values}, "状态"),
+                kind,
+                _query("due_from", date_schema, "应回访日期起（含），如 2026-11-01"),
+                _query("due_to", date_schema, "应回访日期止（含）"),
+                *PAGING],
+            "responses": {"200": _json(ref("CallbackTaskList"), "一页回访任务"), "400": E400,
+                          "401": E401, "404": _error("unit 所指的单位不存在或无权查看")},
+        }},
+        "/callbacks/tasks/{id}": {"get": {
+            "operationId": "get_callback_task", "tags": ["回访"], "summary": "回访任务详情",
+            "description": "含每次拨打的结果及其 AAPOR 类别、群众的回答；电话只给脱敏号码。"
+                           + CALLBACK_SCOPE,
+            "parameters": [TASK_ID],
+            "responses": {"200": _json(ref("CallbackTaskDetail"), "回访任务"), "400": E400,
+                          "401": E401, "404": E404},
+        }},
+        "/callbacks/answers": {"get": {
+            "operationId": "list_callback_answers", "tags": ["回访"], "summary": "回访回答列表",
+            "description": "按回答时间从新到旧，游标翻页。" + CALLBACK_SCOPE,
+            "parameters": [
+                unit, kind,
+                _query("satisfaction", {"type": "string", "enum": Satisfaction.values},
+                       "满意度"),
+                _query("via", {"type": "string", "enum": Answer.Via.values}, "回答方式"),
+                _query("answered_from", date_schema, "回答日期起（含）"),
+                _query("answered_to", date_schema, "回答日期止（含）"),
+                *PAGING],
+            "responses": {"200": _json(ref("CallbackAnswerList"), "一页回答"), "400": E400,
+                          "401": E401, "404": _error("unit 所指的单位不存在或无权查看")},
+        }},
+        "/callbacks/figures": {"get": {
+            "operationId": "callback_figures", "tags": ["回访"], "summary": "回访统计",
+            "description": "与网页「回访统计」相同：按单位、来源、回访主体、月或日统计抽取、拨打、"
+                           "获得回答、满意度及满意率、AAPOR 结果类别与 RR1–RR6、COOP1–COOP4、"
+                           "REF1–REF3、CON1–CON3，以及整改未销号和逾期数；definitions 给出所用的"
+                           "全部口径和版本。任务按应回访日期归入统计期。" + CALLBACK_SCOPE,
+            "parameters": [
+                _query("date_from", date_schema, "起始日期（含），默认本月 1 日"),
+                _query("date_to", date_schema, "截止日期（含），默认今天"),
+                _query("by", {"type": "string", "enum": list(fig.GROUPINGS),
+                              "default": "unit"},
+                       "分组：" + "、".join(f"{k} {v}" for k, v in fig.GROUPINGS.items())),
+                kind,
+                _query("definition", {"type": "string", "enum": list(rules.DEFINITIONS),
+                                      "default": rules.DEFAULT_DEFINITION},
+                       "满意率口径：基本满意计 1、0.9 或 0.5"),
+                unit,
+                _query("e", {"type": "number", "minimum": 0, "maximum": 1},
+                       "资格不明者中合格的比例；不填时每行按比例分配法估计"),
+            ],
+            "responses": {"200": _json(ref("CallbackFigures"), "统计结果"), "400": E400,
+                          "401": E401, "404": _error("unit 所指的单位不存在或无权查看")},
+        }},
+    }
 
 
 DESCRIPTION = """民意平台的对接接口：12345 热线、110 等来源平台提交工单并接收办理结果；
@@ -416,6 +620,7 @@ def document() -> dict[str, Any]:
             {"name": "办理",
              "description": "工单的每一步办理（转办、签收…办结），以调用者本人身份"},
             {"name": "反馈", "description": "办理结果推送给来源平台的情况"},
+            {"name": "回访", "description": "回访任务、回答与回访统计（只读）"},
             {"name": "文档", "description": "本文档"},
         ],
         "security": [{"bearerToken": []}, {"session": []}],

@@ -4,7 +4,7 @@ test that compares it with this list see every endpoint."""
 
 from django.urls import path
 
-from minyi.api import views
+from minyi.api import callbacks, views
 from minyi.api.serializers import API_ACTIONS
 
 app_name = "api"
@@ -17,6 +17,10 @@ urlpatterns = [
         for action in API_ACTIONS
     ],
     path("feedback", views.feedback, name="feedback"),
+    path("callbacks/tasks", callbacks.tasks, name="callback-tasks"),
+    path("callbacks/tasks/<int:pk>", callbacks.task, name="callback-task"),
+    path("callbacks/answers", callbacks.answers, name="callback-answers"),
+    path("callbacks/figures", callbacks.figures, name="callback-figures"),
     path("openapi.json", views.openapi_document, name="openapi"),
     path("docs", views.docs, name="docs"),
 ]
