@@ -20,6 +20,12 @@ SCHEDULE: list[Job] = [
     # here, so that a slow gateway never holds up a user's request), retried with back-off.
     Job(name="notifications.sms", task="minyi.notifications.tasks.deliver_due_sms",
         every_seconds=60),
+    # Closed work orders become callback contacts (idempotent: one contact per order).
+    Job(name="callbacks.contacts", task="minyi.callbacks.tasks.contacts_from_orders",
+        every_seconds=300),
+    # Each morning before the calling hours: the day's callback tasks of every active plan
+    # (once per plan and day; a restart that runs it again makes nothing).
+    Job(name="callbacks.draw", task="minyi.callbacks.tasks.draw_today", daily_at="07:30"),
     # Monday 08:00, before the weekly meeting: the bulletin of the week before (seed 001).
     Job(name="assessment.weekly_bulletin", task="minyi.assessment.tasks.weekly_bulletin",
         weekly_on="mon", daily_at="08:00"),

@@ -47,6 +47,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("回访台", "callbacks:desk", UNIT_ROLES | {Role.OPINION_OFFICER}, "回访"),
     NavEntry("整改事项", "callbacks:rectifications", ALL_ROLES, "回访"),
     NavEntry("回访统计", "callbacks:figures", ALL_ROLES, "回访"),
+    NavEntry("抽测回访", "callbacks:spotchecks", ALL_ROLES, "回访"),
     NavEntry("抽样方案", "callbacks:plans", frozenset({Role.OPINION_OFFICER, Role.ADMINISTRATOR}),
              "回访"),
     NavEntry("回访对象导入", "callbacks:imports",

@@ -27,6 +27,8 @@ class Command(BaseCommand):
         created_orders = load_demo_orders(orders) if orders else 0
         created_bulletins = _demo_bulletins() if orders else 0
         created_campaigns = _demo_campaign() if orders else 0
+        if orders:
+            _demo_callbacks()
         if result.created or created_orders or created_bulletins or created_campaigns:
             self.stdout.write(f"演示数据已载入：新建 {result.created} 条单位与人员记录，"
                               f"{created_orders} 张工单，{created_bulletins} 期每周通报，"
@@ -69,3 +71,11 @@ def _demo_campaign() -> int:
     from minyi.campaigns.demo import load_demo_campaigns
 
     return int(load_demo_campaigns(Unit.objects.get(code=BUREAU_CODE)) is not None)
+
+
+def _demo_callbacks() -> None:
+    """Callback plans, contacts from the closed demo orders and the last week's draws, so that
+    the desk has tasks (idempotent: a second load draws nothing new)."""
+    from minyi.callbacks.demo import load_demo_callbacks
+
+    load_demo_callbacks(Unit.objects.get(code=BUREAU_CODE))
