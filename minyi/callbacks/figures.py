@@ -93,17 +93,7 @@ def task_scope(user: Any) -> Q | None:
     """The tasks a user may count: their bureaus' for the bureau-wide roles (leaders, inspectors,
     the opinion office, the command centre), their units' subtrees for the unit's people (as
     the rectification list and the spot checks scope them). None means all."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return None
-    q = Q(pk__in=[])
-    for membership in access.memberships_of(user):
-        if membership.role in access.ORDER_WIDE_ROLES:
-            q |= Q(bureau__path__startswith=membership.unit.bureau().path)
-        else:
-            q |= Q(unit__path__startswith=membership.unit.path)
-    return q
+    return access.unit_scope_q(user)
 
 
 def client_scope(client: Any) -> Q:

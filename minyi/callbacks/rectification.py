@@ -233,19 +233,9 @@ def _close_by_recall(task: CallbackTask, answer: Answer, now: datetime) -> Recti
 
 
 def _scope(user: Any) -> Q | None:
-    """Items of the user's bureaus for the bureau-wide roles (leaders, inspectors, the opinion
-    office, the command centre), of their units' subtrees for the others; None means all."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return None
-    q = Q(pk__in=[])
-    for membership in access.memberships_of(user):
-        if membership.role in access.ORDER_WIDE_ROLES:
-            q |= Q(bureau__path__startswith=membership.unit.bureau().path)
-        else:
-            q |= Q(unit__path__startswith=membership.unit.path)
-    return q
+    """Items of the user's bureaus for the bureau-wide roles, of their units' subtrees for the
+    others; None means all."""
+    return access.unit_scope_q(user)
 
 
 def visible_rectifications(user: Any) -> QuerySet[Rectification]:

@@ -248,17 +248,7 @@ def summarize(pairs: Iterable[Pair], units: Iterable[Unit]) -> list[UnitRow]:
 
 
 def _visible_tasks(user: Any) -> Q | None:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return None
-    q = Q(pk__in=[])
-    for membership in access.memberships_of(user):
-        if membership.role in access.ORDER_WIDE_ROLES:
-            q |= Q(bureau__path__startswith=membership.unit.bureau().path)
-        else:
-            q |= Q(unit__path__startswith=membership.unit.path)
-    return q
+    return access.unit_scope_q(user)
 
 
 def spot_check_table(user: Any, since: date, until: date) -> list[UnitRow]:

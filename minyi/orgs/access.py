@@ -239,6 +239,24 @@ def order_filter(user: Any) -> Q:
     return _combined(order_arms(user))
 
 
+def unit_scope_q(user: Any, *, bureau_field: str = "bureau",
+                 unit_field: str = "unit") -> Q | None:
+    """Records that belong to a bureau and a unit (callback tasks, rectifications …): those of
+    the user's bureaus for the bureau-wide roles, of their units' subtrees for a unit's people.
+    None means all (a superuser); nothing for anyone not logged in."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return None
+    q = Q(pk__in=[])
+    for membership in memberships_of(user):
+        if membership.role in ORDER_WIDE_ROLES:
+            q |= Q(**{f"{bureau_field}__path__startswith": membership.unit.bureau().path})
+        else:
+            q |= Q(**{f"{unit_field}__path__startswith": membership.unit.path})
+    return q
+
+
 def visible_orders(user: Any) -> QuerySet:
     from minyi.orders.models import Order
 
