@@ -239,6 +239,20 @@ def order_filter(user: Any) -> Q:
     return _combined(order_arms(user))
 
 
+def bureaus_with_role(user: Any, roles: Iterable[str]) -> list[Unit]:
+    """The bureaus (or sub-bureaus) in which the user holds one of `roles`: where they may, for
+    example, import records. Every bureau for a superuser."""
+    if getattr(user, "is_superuser", False):
+        return list(Unit.objects.filter(kind__in=(Unit.Kind.BUREAU, Unit.Kind.SUB_BUREAU)))
+    roles = set(roles)
+    found: dict[int, Unit] = {}
+    for membership in memberships_of(user):
+        if membership.role in roles:
+            bureau = membership.unit.bureau()
+            found[bureau.pk] = bureau
+    return list(found.values())
+
+
 def unit_scope_q(user: Any, *, bureau_field: str = "bureau",
                  unit_field: str = "unit") -> Q | None:
     """Records that belong to a bureau and a unit (callback tasks, rectifications …): those of

@@ -16,7 +16,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -30,6 +29,7 @@ from minyi.callbacks.presets import CONTACT_PRESETS
 from minyi.intake.importing import BadInput, background, file_sha256, live_rows_done
 from minyi.intake.importing.mapping import load_mapping_file
 from minyi.intake.models import ImportBatch
+from minyi.intake.selectors import get_import_batch, import_batches
 from minyi.orgs import access
 from minyi.orgs.models import Role, Unit
 
@@ -100,42 +100,20 @@ class ContactUploadForm(forms.Form):
         return data
 
 
-def _bureaus(user: Any) -> list[Unit]:
-    """The bureaus the user may import contacts into: where they are an opinion officer or an
-    administrator."""
-    if user.is_superuser:
-        return list(Unit.objects.filter(kind__in=(Unit.Kind.BUREAU, Unit.Kind.SUB_BUREAU)))
-    found: dict[int, Unit] = {}
-    for membership in access.memberships_of(user):
-        if membership.role in IMPORT_ROLES:
-            bureau = membership.unit.bureau()
-            found[bureau.pk] = bureau
-    return list(found.values())
-
-
 def _require_importer(request: HttpRequest) -> list[Unit]:
-    bureaus = _bureaus(request.user)
+    bureaus = access.bureaus_with_role(request.user, IMPORT_ROLES)
     if not bureaus:
         raise PermissionDenied("只有民意专员和系统管理员可以导入回访对象")
     return bureaus
 
 
 def _batches(request: HttpRequest) -> Any:
-    bureaus = _require_importer(request)
-    contacts = ImportBatch.objects.filter(kind=ImportBatch.Kind.CONTACT)
-    if request.user.is_superuser:
-        return contacts
-    scope = Q(pk__in=[])
-    for bureau in bureaus:
-        scope |= Q(bureau__path__startswith=bureau.path)
-    return contacts.filter(scope)
+    return import_batches(request.user, kind=ImportBatch.Kind.CONTACT,
+                          bureaus=_require_importer(request))
 
 
 def _batch(request: HttpRequest, pk: int) -> ImportBatch:
-    batch = _batches(request).select_related("bureau", "created_by").filter(pk=pk).first()
-    if batch is None:
-        raise Http404("没有找到该导入批次")
-    return batch
+    return get_import_batch(_batches(request), pk)
 
 
 def imports(request: HttpRequest) -> HttpResponse:

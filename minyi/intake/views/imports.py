@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -21,6 +20,7 @@ from minyi.intake.forms import MappingForm, UploadForm
 from minyi.intake.importing import BadInput, background, file_sha256, live_rows_done, plan_import
 from minyi.intake.importing.reading import open_source
 from minyi.intake.models import ImportBatch
+from minyi.intake.selectors import get_import_batch, import_batches
 from minyi.orgs import access
 from minyi.orgs.models import Role, Unit
 
@@ -28,42 +28,20 @@ IMPORT_ROLES = frozenset({Role.DISPATCHER, Role.ADMINISTRATOR})
 RECENT = 20
 
 
-def _bureaus(user: Any) -> list[Unit]:
-    """The bureaus the user may import into: where they dispatch or administer."""
-    if user.is_superuser:
-        return list(Unit.objects.filter(kind__in=(Unit.Kind.BUREAU, Unit.Kind.SUB_BUREAU)))
-    found: dict[int, Unit] = {}
-    for membership in access.memberships_of(user):
-        if membership.role in IMPORT_ROLES:
-            bureau = membership.unit.bureau()
-            found[bureau.pk] = bureau
-    return list(found.values())
-
-
 def _require_importer(request: HttpRequest) -> list[Unit]:
-    bureaus = _bureaus(request.user)
+    bureaus = access.bureaus_with_role(request.user, IMPORT_ROLES)
     if not bureaus:
         raise PermissionDenied("只有指挥中心调度员和系统管理员可以批量导入工单")
     return bureaus
 
 
 def _batches(request: HttpRequest) -> Any:
-    bureaus = _require_importer(request)
-    # Callback contacts have their own import page (callbacks app).
-    orders = ImportBatch.objects.filter(kind=ImportBatch.Kind.ORDER)
-    if request.user.is_superuser:
-        return orders
-    scope = Q(pk__in=[])
-    for bureau in bureaus:
-        scope |= Q(bureau__path__startswith=bureau.path)
-    return orders.filter(scope)
+    return import_batches(request.user, kind=ImportBatch.Kind.ORDER,
+                          bureaus=_require_importer(request))
 
 
 def _batch(request: HttpRequest, pk: int) -> ImportBatch:
-    batch = _batches(request).select_related("bureau", "created_by").filter(pk=pk).first()
-    if batch is None:
-        raise Http404("没有找到该导入批次")
-    return batch
+    return get_import_batch(_batches(request), pk)
 
 
 def imports(request: HttpRequest) -> HttpResponse:
