@@ -305,7 +305,14 @@ class Assignment(TimeStampedModel):
                 name="assignment_one_open_lead",
             ),
         ]
-        indexes = [models.Index(fields=["unit", "ended_at"], name="assignment_unit_open_idx")]
+        indexes = [
+            models.Index(fields=["unit", "ended_at"], name="assignment_unit_open_idx"),
+            # The co-handled part of a unit's scope (orgs.access.order_arms) is asked on every
+            # list page: only the few open co-handlings, not the unit's open lead assignments
+            # (thousands at a million orders).
+            models.Index(fields=["unit", "order"], name="assignment_cohandling_idx",
+                         condition=Q(is_lead=False, ended_at__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} → {self.unit}"
