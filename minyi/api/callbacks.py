@@ -93,7 +93,7 @@ def _unit_filter(request: HttpRequest, problems: list[Problem]) -> str | None:
     raw = request.GET.get("unit", "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not raw.isdecimal():
         problems.append(Problem("unit", "单位应为单位编号（整数）", "单位"))
         return None
     return raw

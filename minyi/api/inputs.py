@@ -73,7 +73,7 @@ class Field:
                 return value
             return parse_datetime(value, self.label)
         if kind == "integer":
-            if from_form and isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+            if from_form and isinstance(raw, str) and raw.strip().lstrip("-").isdecimal():
                 return int(raw.strip())
             if isinstance(raw, bool) or not isinstance(raw, int):
                 raise ValueError(f"{self.label}应为整数")

@@ -26,7 +26,7 @@ _SALT = "minyi.api.cursor"
 def read_limit(raw: str | None) -> int:
     if raw in (None, ""):
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isdecimal()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise BadRequest([Problem("limit", f"limit 应为 1 到 {MAX_LIMIT} 之间的整数",
                                   "每页条数")])
     return int(raw)

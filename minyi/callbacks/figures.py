@@ -226,7 +226,7 @@ def parse_query(params: Mapping[str, Any], *, today: date | None = None) -> Figu
                                 f"而不是 {definition!r}"))
     unit = None
     if text("unit"):
-        if text("unit").isdigit():
+        if text("unit").isdecimal():
             unit = int(text("unit"))
         else:
             problems.append(Problem("unit", PARAM_LABELS["unit"], "单位应为单位编号（整数）"))

@@ -43,11 +43,15 @@ UNKNOWN = "unknown"
 USED = "used"
 EXPIRED = "expired"
 ANSWERED = "answered"
+# The answer could not be recorded for another reason (the order it belongs to changed at that
+# moment): nothing was written and the link stays usable.
+RETRY = "retry"
 CLOSED = "closed"
 # A link may still be answered after the calls gave up (closed), as record_answer allows: the
 # text is often the only way left to reach someone who never picks up.
 ANSWERABLE = (CallbackTask.State.PENDING, CallbackTask.State.RETRY, CallbackTask.State.CLOSED)
-STATUS = {OK: 200, UNKNOWN: 404, USED: 410, EXPIRED: 410, CLOSED: 410, ANSWERED: 409}
+STATUS = {OK: 200, UNKNOWN: 404, USED: 410, EXPIRED: 410, CLOSED: 410, ANSWERED: 409,
+          RETRY: 409}
 
 
 def link_days() -> int:
@@ -170,7 +174,11 @@ def submit_rating(*, token: str, satisfaction: str, reasons: Any = (), comment: 
             answer = record_answer(actor=None, task=link.task, satisfaction=satisfaction,
                                    reasons=reasons, comment=comment, via=Answer.Via.LINK)
         except Conflict:
-            return Outcome(ANSWERED, link)
+            # Only an answer already there is "answered by phone"; any other conflict (the
+            # order changed meanwhile) records nothing and leaves the link usable.
+            if Answer.objects.filter(task_id=link.task_id).exists():
+                return Outcome(ANSWERED, link)
+            return Outcome(RETRY, link)
         link.used_at = now
         link.save(update_fields=["used_at", "updated_at"])
         record_event(actor=None, obj=link.task, action="callback.link_used",

@@ -228,7 +228,7 @@ def source_label(source: str, key: str) -> str:
     if source == Source.DEMAND_KIND:
         return dict(DemandKind.choices).get(key, "")
     if source == Source.AREA:
-        if not str(key).isdigit():
+        if not str(key).isdecimal():
             return ""
         return Area.objects.filter(pk=int(key)).values_list("name", flat=True).first() or ""
     if source == Source.KEYWORD:
@@ -245,7 +245,7 @@ def source_orders(orders: QuerySet[Order], source: str, key: str,
     if source == Source.DEMAND_KIND:
         return qs.filter(demand_kind=key)
     if source == Source.AREA:
-        area = Area.objects.filter(pk=int(key)).first() if str(key).isdigit() else None
+        area = Area.objects.filter(pk=int(key)).first() if str(key).isdecimal() else None
         return qs.filter(area__path__startswith=area.path) if area else qs.none()
     if source == Source.KEYWORD:
         return qs.filter(title__icontains=key)
@@ -256,7 +256,7 @@ def suggested_units(orders: QuerySet[Order], source: str, key: str, period: hot.
                     limit: int = 2) -> list[int]:
     """The units a campaign on this issue would name first: the station of an area; else the
     units that led most of the issue's orders in the period."""
-    if source == Source.AREA and str(key).isdigit():
+    if source == Source.AREA and str(key).isdecimal():
         station = Area.objects.filter(pk=int(key)).values_list("station_id", flat=True).first()
         return [station] if station else []
     rows = (source_orders(orders, source, key, period).filter(lead_unit__isnull=False)

@@ -100,7 +100,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     state = state if state in Campaign.State.values else ""
     page_number = request.GET.get("page", "1")
     page = offset_page(selectors.campaign_list(request.user, state),
-                       int(page_number) if page_number.isdigit() and int(page_number) else 1)
+                       int(page_number) if page_number.isdecimal() and int(page_number) else 1)
     params = {"state": state} if state else {}
     base = request.path + ("?" + urlencode(params) + "&" if params else "?")
     return render(request, "campaigns/list.html", {

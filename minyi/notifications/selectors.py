@@ -69,7 +69,7 @@ def notification_page(user: Any, *, after: str = "", unread_only: bool = False,
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     is_first = True
-    if after.isdigit():
+    if after.isdecimal():
         qs = qs.filter(pk__lt=int(after))
         is_first = False
     rows = list(qs.order_by("-id")[: per_page + 1])

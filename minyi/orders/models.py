@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, OrderBy, Q
 from django.utils import timezone
 
@@ -60,13 +60,20 @@ class OrderType(TimeStampedModel):
             raise ValidationError(errors)
 
 
-def _ordering_term(term: Any) -> tuple[str, bool, bool]:
-    """(field name, descending, NULLs last) of one `order_by` term."""
+def _ordering_term(term: Any, nulls_largest: bool) -> tuple[str, bool, bool]:
+    """(field name, descending, NULLs last) of one `order_by` term. Where the term does not say
+    where NULLs go, the database decides: PostgreSQL takes NULL as the largest value, SQLite as
+    the smallest (`nulls_largest`)."""
     if isinstance(term, str):
         name = term.lstrip("-")
-        return ("pk" if name == "pk" else name), term.startswith("-"), term.startswith("-")
+        descending = term.startswith("-")
+        return name, descending, nulls_largest != descending
     if isinstance(term, OrderBy) and isinstance(term.expression, F):
-        return term.expression.name, term.descending, bool(term.nulls_last)
+        if term.nulls_last or term.nulls_first:
+            nulls_last = bool(term.nulls_last)
+        else:
+            nulls_last = nulls_largest != term.descending
+        return term.expression.name, term.descending, nulls_last
     raise ValueError(f"unsupported ordering {term!r}")
 
 
@@ -85,9 +92,10 @@ class OrderQuerySet(models.QuerySet):
     def fetch_slice(self, start: int, stop: int) -> list[Order]:
         """The rows [start:stop] in the queryset's order, as `list(qs[start:stop])` gives them,
         at the cost of a page per part of the scope rather than of the whole scope."""
-        if not self.scope_arms or not self.query.order_by:
+        if not self.scope_arms or not self.query.order_by or not self.query.standard_ordering:
             return list(self[start:stop])
-        ordering = [_ordering_term(term) for term in self.query.order_by]
+        nulls_largest = connections[self.db].features.nulls_order_largest
+        ordering = [_ordering_term(term, nulls_largest) for term in self.query.order_by]
         names = [name for name, _, _ in ordering]
         keyed: dict[int, tuple] = {}
         for arm in self.scope_arms:

@@ -56,7 +56,7 @@ class OrderFilter:
             if raw == "":
                 continue
             if f.name in ("unit", "area"):
-                if not raw.isdigit():
+                if not raw.isdecimal():
                     problems.append(f"{f.name}={raw!r} 不是编号")
                     continue
                 values[f.name] = int(raw)
@@ -258,7 +258,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     from minyi.core.errors import InvalidInput
 
     micros, _, pk = cursor.partition("-")
-    if not (micros.lstrip("-").isdigit() and pk.isdigit()):
+    if not (micros.lstrip("-").isdecimal() and pk.isdecimal()):
         raise InvalidInput("翻页参数不正确，请回到第一页")
     return _epoch() + timedelta(microseconds=int(micros)), int(pk)
 
@@ -656,7 +656,7 @@ class DocumentFilter:
             if raw == "":
                 continue
             if f.name == "unit":
-                if not raw.isdigit():
+                if not raw.isdecimal():
                     problems.append(f"单位编号 {raw!r} 不正确")
                     continue
                 values[f.name] = int(raw)

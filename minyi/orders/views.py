@@ -55,7 +55,7 @@ FILTER_LABELS = {"q": "关键词", "channel": "渠道", "order_type": "类型", 
 
 def _page_number(request: HttpRequest) -> int:
     raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return int(raw) if raw.isdecimal() and int(raw) > 0 else 1
 
 
 def _links(request: HttpRequest, page: ListPage) -> dict[str, str]:
@@ -316,7 +316,7 @@ def board(request: HttpRequest, bulk_form: BulkDispatchForm | None = None,
     return render(request, "orders/board.html", {
         "form": form, "page": page, "error": error,
         "bulk_form": bulk_form or BulkDispatchForm(bureau=bureau),
-        "checked": {int(pk) for pk in checked if pk.isdigit()},
+        "checked": {int(pk) for pk in checked if pk.isdecimal()},
         "returns": selectors.returns_pending(request.user, per_page=5),
         "back": request.get_full_path(),
         **_links(request, page),

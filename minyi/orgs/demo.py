@@ -143,7 +143,7 @@ def _person(result: LoadResult, person: Person, units: dict[str, Unit]) -> User:
             username=person.username,
             full_name=person.full_name,
             password=DEMO_PASSWORD,
-            police_number=person.username if person.username.isdigit() else "",
+            police_number=person.username if person.username.isdecimal() else "",
             is_staff=person.is_staff,
         )
     unit = units[person.unit]

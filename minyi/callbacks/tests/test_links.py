@@ -98,3 +98,24 @@ def test_send_link_endpoint(client, bureau, handler, outsider):
     response = client.post(url, follow=True)
     assert "未发送评价短信" in response.content.decode()
     assert RatingLink.objects.filter(task=task).count() == 2
+
+
+def test_a_conflict_that_is_no_answer_records_nothing_and_keeps_the_link(bureau, handler,
+                                                                         monkeypatch):
+    """Only an answer already given is "answered by phone"; another conflict (the order
+    changed at that moment) is told as such, and the same link works afterwards."""
+    task = make_task(bureau)
+    links.send_rating_link(actor=handler, task=task)
+    token = token_of_last_sms()
+
+    def busy(**kwargs):
+        raise Conflict("工单刚被他人改动")
+
+    monkeypatch.setattr("minyi.callbacks.actions.record_answer", busy)
+    outcome = links.submit_rating(token=token, satisfaction="satisfied", reasons=[],
+                                  comment="")
+    assert outcome.status == links.RETRY and links.STATUS[outcome.status] == 409
+    assert RatingLink.objects.get().used_at is None
+    monkeypatch.undo()
+    assert links.submit_rating(token=token, satisfaction="satisfied", reasons=[],
+                               comment="").status == links.OK

@@ -72,7 +72,7 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
             params["overdue"] = "on"
     number = request.GET.get("page", "1")
     page = offset_page(qs.order_by("-created_at", "-pk"),
-                       int(number) if number.isdigit() and int(number) else 1)
+                       int(number) if number.isdecimal() and int(number) else 1)
     now = timezone.now()
     for item in page.rows:
         item.overdue = rect.is_overdue(item, now)

@@ -303,13 +303,20 @@ def test_a_units_pages_taken_part_by_part_equal_the_plain_query(bureau, make_ord
     assert visible.scope_arms is not None and len(visible.scope_arms) == 2
     plain = Order.objects.filter(access.order_filter(handler))
     assert plain.count() == 12
+    # With NULL deadlines, also where the ordering leaves their place to the database.
     orderings = [("-received_at", "-id"), ("received_at", "id"),
-                 (F("handling_due_at").asc(nulls_last=True), "id")]
+                 (F("handling_due_at").asc(nulls_last=True), "id"),
+                 (F("handling_due_at").desc(), "id"), ("handling_due_at", "id"),
+                 ("-handling_due_at", "-id"), (F("handling_due_at").desc(nulls_first=True), "id")]
     for ordering in orderings:
         expected = list(plain.order_by(*ordering).values_list("pk", flat=True))
         for start, stop in [(0, 5), (3, 9), (10, 15), (0, 20)]:
             got = [o.pk for o in selectors.rows_of(visible.order_by(*ordering), start, stop)]
             assert got == expected[start:stop], (ordering, start, stop)
+    # A reversed queryset is taken the plain way, and still right.
+    reversed_qs = visible.order_by("received_at", "id").reverse()
+    assert [o.pk for o in selectors.rows_of(reversed_qs, 0, 5)] == list(
+        plain.order_by("-received_at", "-id").values_list("pk", flat=True))[:5]
     # The keyset pages of the list walk every order once, in order.
     seen, cursor = [], ""
     while True:
@@ -368,3 +375,9 @@ def test_the_bulletin_filters_select_what_they_count(client, make_order, dispatc
     assert titles(demand_kind="help") == {"超时办结的"}
     actions.close_order(actor=dispatcher, order=late, note="群众诉求超出公安职责，已解释说明")
     assert titles(handling="late") == {"超时办结的"}
+
+
+@pytest.mark.parametrize("page", ["²", "１２x", "-1", "0"])
+def test_a_page_number_that_is_no_number_gives_the_first_page(client, handler, page):
+    client.force_login(handler)
+    assert client.get(reverse("orders:workbench"), {"page": page}).status_code == 200
