@@ -26,10 +26,15 @@ from minyi.callbacks.importing import (
     run_contact_batch,
 )
 from minyi.callbacks.presets import CONTACT_PRESETS
-from minyi.intake.importing import BadInput, background, file_sha256, live_rows_done
+from minyi.intake.importing import BadInput, background, file_sha256
 from minyi.intake.importing.mapping import load_mapping_file
 from minyi.intake.models import ImportBatch
-from minyi.intake.selectors import get_import_batch, import_batches
+from minyi.intake.selectors import (
+    batch_progress,
+    errors_file_of,
+    get_import_batch,
+    import_batches,
+)
 from minyi.orgs import access
 from minyi.orgs.models import Role, Unit
 
@@ -154,19 +159,9 @@ def _start_batch(request: HttpRequest, form: ContactUploadForm) -> ImportBatch |
 
 
 def _progress_context(batch: ImportBatch) -> dict[str, Any]:
-    done = live_rows_done(batch)
-    total = batch.rows_total or 0
-    finished = batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED)
-    return {
-        "batch": batch,
-        "rows_done": done,
-        "rows_total": total,
-        "percent": 100 if finished else (int(done * 100 / total) if total else 0),
-        "finished": finished,
-        "stored_errors_cut": batch.bad > len(batch.errors),
-        "preset_label": (CONTACT_PRESETS[batch.preset].label.split("（")[0]
-                         if batch.preset in CONTACT_PRESETS else "自定义列对应"),
-    }
+    return {**batch_progress(batch),
+            "preset_label": (CONTACT_PRESETS[batch.preset].label.split("（")[0]
+                             if batch.preset in CONTACT_PRESETS else "自定义列对应")}
 
 
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -181,15 +176,8 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def import_errors(request: HttpRequest, pk: int) -> FileResponse:
-    batch = _batch(request, pk)
-    if not batch.errors_file:
-        raise Http404("本批次没有错误行文件")
-    try:
-        handle = batch.errors_file.open("rb")
-    except OSError:
-        raise Http404("错误行文件已不存在") from None
-    stem = Path(batch.file_name).stem
-    return FileResponse(handle, as_attachment=True, filename=f"{stem}-错误行.xlsx")
+    handle, name = errors_file_of(_batch(request, pk))
+    return FileResponse(handle, as_attachment=True, filename=name)
 
 
 def import_template(request: HttpRequest, preset: str) -> FileResponse:

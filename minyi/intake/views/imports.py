@@ -17,10 +17,15 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from minyi.intake.forms import MappingForm, UploadForm
-from minyi.intake.importing import BadInput, background, file_sha256, live_rows_done, plan_import
+from minyi.intake.importing import BadInput, background, file_sha256, plan_import
 from minyi.intake.importing.reading import open_source
 from minyi.intake.models import ImportBatch
-from minyi.intake.selectors import get_import_batch, import_batches
+from minyi.intake.selectors import (
+    batch_progress,
+    errors_file_of,
+    get_import_batch,
+    import_batches,
+)
 from minyi.orgs import access
 from minyi.orgs.models import Role, Unit
 
@@ -104,41 +109,20 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _progress_context(batch: ImportBatch) -> dict[str, Any]:
-    done = live_rows_done(batch)
-    total = batch.rows_total or 0
-    finished = batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED)
-    return {
-        "batch": batch,
-        "rows_done": done,
-        "rows_total": total,
-        "percent": 100 if finished else (int(done * 100 / total) if total else 0),
-        "finished": finished,
-        "stored_errors_cut": batch.bad > len(batch.errors),
-    }
-
-
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
-    return render(request, "intake/import_detail.html", _progress_context(batch))
+    return render(request, "intake/import_detail.html", batch_progress(batch))
 
 
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The partial the progress bar polls (hx-get every second) until the import ends."""
     batch = _batch(request, pk)
-    return render(request, "intake/import_progress.html", _progress_context(batch))
+    return render(request, "intake/import_progress.html", batch_progress(batch))
 
 
 def import_errors(request: HttpRequest, pk: int) -> FileResponse:
-    batch = _batch(request, pk)
-    if not batch.errors_file:
-        raise Http404("本批次没有错误行文件")
-    try:
-        handle = batch.errors_file.open("rb")
-    except OSError:
-        raise Http404("错误行文件已不存在") from None
-    stem = Path(batch.file_name).stem
-    return FileResponse(handle, as_attachment=True, filename=f"{stem}-错误行.xlsx")
+    handle, name = errors_file_of(_batch(request, pk))
+    return FileResponse(handle, as_attachment=True, filename=name)
 
 
 def import_template(request: HttpRequest) -> FileResponse:
