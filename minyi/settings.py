@@ -209,3 +209,7 @@ MINYI_SMS_HTTP_URL = env("MINYI_SMS_HTTP_URL")
 MINYI_SMS_HTTP_TOKEN = env("MINYI_SMS_HTTP_TOKEN")
 MINYI_SMS_HTTP_TIMEOUT = float(env("MINYI_SMS_HTTP_TIMEOUT", "10"))
 MINYI_SMS_MAX_ATTEMPTS = envint("MINYI_SMS_MAX_ATTEMPTS", "8")
+
+# --- the public's pages -----------------------------------------------------------------------
+# The address the public reaches Minyi under: rating links sent by SMS point there.
+MINYI_PUBLIC_BASE_URL = env("MINYI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
