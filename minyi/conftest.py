@@ -43,11 +43,13 @@ def _seeded_after_flush(request):
     request.getfixturevalue("transactional_db")
     from minyi.intake.seed import seed as seed_channels
     from minyi.orders.seed import seed as seed_order_types
+    from minyi.surveys.seed import seed as seed_index_definitions
     from minyi.workcal.seed import seed as seed_calendars
 
     seed_calendars()
     seed_channels()
     seed_order_types()
+    seed_index_definitions()
 
 
 class Bureau:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "minyi.campaigns",
     "minyi.callbacks",
     "minyi.public",
+    "minyi.surveys",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -15,4 +15,5 @@ urlpatterns = [
     path("callbacks/", include("minyi.callbacks.urls")),
     # The public's pages (rating links, progress query): short addresses, no login.
     path("p/", include("minyi.public.urls")),
+    path("surveys/", include("minyi.surveys.urls")),
 ]

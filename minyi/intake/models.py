@@ -90,6 +90,8 @@ class ImportBatch(TimeStampedModel):
         ORDER = "order", "工单"
         # 110 calls, cases and window services imported as callback contacts (callbacks app).
         CONTACT = "contact", "回访对象"
+        # A survey wave's sample frame: numbers with township, sex and age group (surveys app).
+        SURVEY_FRAME = "survey_frame", "调查样本框"
 
     class Status(models.TextChoices):
         PENDING = "pending", "等待中"

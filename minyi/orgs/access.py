@@ -307,3 +307,47 @@ def bureau_role(user: Any, bureau: Unit, roles: Iterable[str]) -> bool:
     roles = set(roles)
     return any(m.role in roles and m.unit.path.startswith(bureau.path)
                for m in _memberships(user))
+
+
+# Surveys (民调) belong to a bureau. The opinion office runs them (questionnaires, waves,
+# frames, interviews, weights); administrators may set them up too. Their results are
+# aggregates with no personal data, read by everyone in the bureau; the single answers and the
+# suggestions people wrote are read only by those who run surveys and the bureau's leaders.
+SURVEY_MANAGERS = frozenset({Role.OPINION_OFFICER, Role.ADMINISTRATOR})
+SURVEY_INTERVIEWERS = frozenset({Role.OPINION_OFFICER})
+SURVEY_ANSWER_READERS = SURVEY_MANAGERS | {Role.BUREAU_LEADER}
+
+
+def survey_bureaus(user: Any, roles: Iterable[str] | None = None) -> list[Unit]:
+    """The bureaus whose surveys the user may see (any role), or act on with `roles`."""
+    return bureaus_with_role(user, roles if roles is not None else set(Role.values))
+
+
+def may_manage_surveys(user: Any, bureau: Unit) -> bool:
+    return getattr(user, "is_superuser", False) or bureau_role(user, bureau, SURVEY_MANAGERS)
+
+
+def may_interview(user: Any, bureau: Unit) -> bool:
+    return getattr(user, "is_superuser", False) or bureau_role(user, bureau,
+                                                               SURVEY_INTERVIEWERS)
+
+
+def may_read_survey_answers(user: Any, bureau: Unit) -> bool:
+    return getattr(user, "is_superuser", False) or bureau_role(user, bureau,
+                                                               SURVEY_ANSWER_READERS)
+
+
+def visible_waves(user: Any) -> QuerySet:
+    from minyi.surveys.models import Wave
+
+    return Wave.objects.filter(bureau__in=survey_bureaus(user))
+
+
+def get_wave_for_user(user: Any, pk: Any) -> Any:
+    from minyi.surveys.models import Wave
+
+    try:
+        return visible_waves(user).select_related("bureau", "version__questionnaire").get(
+            pk=int(pk))
+    except (Wave.DoesNotExist, ValueError, TypeError):
+        raise Http404("没有找到该调查") from None
