@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from minyi.core.audit import record_event
+from minyi.core.audit import lock_chain, record_event
 from minyi.core.errors import Conflict, InvalidInput, NotAllowed
 from minyi.orders.models import (
     Assignment,
@@ -85,6 +85,9 @@ def _last_event_text(order: Order) -> str:
 def _lock(order: Order | int, transition: str, expected_version: int | None) -> Order:
     """The order row, locked for this transaction, in a state the transition may start from."""
     pk = order.pk if isinstance(order, Order) else order
+    # The chain first, then the row: every writer takes them in this order (core.audit), so an
+    # order action and a callback answer that records on the same order cannot deadlock.
+    lock_chain()
     locked = Order.objects.select_for_update(of=("self",)).select_related(
         "bureau", "lead_unit", "order_type", "channel").get(pk=pk)
     label = TRANSITION_LABELS[transition]
@@ -628,6 +631,7 @@ def recompute_deadlines(*, years: Iterable[int] = ()) -> int:
         if due == assignment.handling_due_at:
             continue
         with transaction.atomic():
+            lock_chain()
             order = Order.objects.select_for_update().get(pk=assignment.order_id)
             old = assignment.handling_due_at
             Assignment.objects.filter(pk=assignment.pk).update(handling_due_at=due)

@@ -144,6 +144,7 @@ def _require_head(actor: Any, unit: Unit, what: str) -> None:
 
 def sign_notice(*, actor: Any, notice: SupervisionNotice) -> SupervisionNotice:
     with transaction.atomic():
+        lock_chain()
         notice = SupervisionNotice.objects.select_for_update().get(pk=notice.pk)
         _require_head(actor, notice.unit, "签收督办单")
         if notice.signed_at is not None:
@@ -161,6 +162,7 @@ def reply_notice(*, actor: Any, notice: SupervisionNotice, measures: str) -> Sup
     if len(measures) < 10:
         raise InvalidInput("请具体写明已采取的整改措施（不少于 10 个字）")
     with transaction.atomic():
+        lock_chain()
         notice = SupervisionNotice.objects.select_for_update().get(pk=notice.pk)
         _require_head(actor, notice.unit, "答复督办单")
         if notice.replied_at is not None:
@@ -178,6 +180,7 @@ def reply_notice(*, actor: Any, notice: SupervisionNotice, measures: str) -> Sup
 def acknowledge_letter(*, actor: Any, letter: ReminderLetter) -> ReminderLetter:
     """The unit head signs for a reminder letter (签收), once."""
     with transaction.atomic():
+        lock_chain()
         letter = ReminderLetter.objects.select_for_update().get(pk=letter.pk)
         _require_head(actor, letter.unit, "签收提醒函")
         if letter.acknowledged_at is not None:
