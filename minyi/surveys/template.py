@@ -62,7 +62,7 @@ INDEX_DEFINITIONS: list[dict[str, Any]] = [
     {"code": "security-score", "version": 1, "name": "安全感得分", "question_code": "security",
      "rule": {"kind": "category_scores",
               "scores": {"很安全": 100, "安全": 80, "基本安全": 60, "不太安全": 30, "不安全": 0},
-              "excluded": ["不清楚"], "scale": 1},
+              "excluded": ["不清楚"]},
      "note": "很安全 100、安全 80、基本安全 60、不太安全 30、不安全 0 分的平均分"},
     {"code": "sat-police", "version": 1, "name": "公安工作满意度", "question_code": "sat_police",
      "rule": {"kind": "top_share", "top": ["满意", "基本满意"], "excluded": ["不清楚"]},

@@ -24,3 +24,12 @@ def test_the_builtin_definitions_are_seeded_and_name_template_questions(db):
     assert seeded.count() == len(template.INDEX_DEFINITIONS)
     assert {d.question_code for d in seeded} <= codes
     assert seeded.get(code="security", version=1).label == "口径 security v1"
+
+
+def test_every_builtin_definition_is_a_valid_rule(db):
+    from minyi.surveys.stats.indices import IndexRule
+
+    for definition in IndexDefinition.objects.filter(bureau=None):
+        rule = IndexRule.from_json({**definition.rule, "code": definition.code,
+                                    "version": definition.version, "name": definition.name})
+        assert f"口径 {definition.code} 第{definition.version}版" in rule.describe()
