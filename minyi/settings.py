@@ -214,3 +214,8 @@ MINYI_SMS_MAX_ATTEMPTS = envint("MINYI_SMS_MAX_ATTEMPTS", "8")
 # --- the public's pages -----------------------------------------------------------------------
 # The address the public reaches Minyi under: rating links sent by SMS point there.
 MINYI_PUBLIC_BASE_URL = env("MINYI_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+# Surveys: how long a self-completion link sent by SMS stays usable, and the fewest respondents
+# a township or station needs in a wave to be ranked (fewer: shown with their n, marked 样本不足).
+MINYI_SURVEY_LINK_DAYS = envint("MINYI_SURVEY_LINK_DAYS", "7")
+MINYI_SURVEY_MIN_N = envint("MINYI_SURVEY_MIN_N", "30")

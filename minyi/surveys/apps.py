@@ -8,6 +8,8 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         # Each module of actions registers the labels of its events (and notification rules).
-        from minyi.surveys import actions
+        from minyi.surveys import actions, desk, weblinks
 
         actions.register()
+        desk.register()
+        weblinks.register()

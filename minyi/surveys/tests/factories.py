@@ -33,8 +33,9 @@ def wave(bureau: Any, actor: Any, *, name: str = "2026年第四季度群众安�
 
 
 def member(wave: Wave, *, area: Area | None = None, phone: str | None = None, sex: str = "",
-           age_group: str = "", **fields: Any) -> FrameMember:
-    made = FrameMember(wave=wave, origin=FrameMember.Origin.IMPORTED, area=area, sex=sex,
+           age_group: str = "", origin: str = FrameMember.Origin.IMPORTED,
+           **fields: Any) -> FrameMember:
+    made = FrameMember(wave=wave, origin=origin, area=area, sex=sex,
                        age_group=age_group, **fields)
     made.set_phone(phone or str(next(_phones)))
     made.save()
