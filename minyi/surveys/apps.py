@@ -8,8 +8,11 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         # Each module of actions registers the labels of its events (and notification rules).
-        from minyi.surveys import actions, desk, weblinks
+        from minyi.surveys import actions, demo, desk, population, weblinks, weights
 
         actions.register()
         desk.register()
         weblinks.register()
+        population.register()
+        weights.register()
+        demo.register()

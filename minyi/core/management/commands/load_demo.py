@@ -5,6 +5,8 @@ from minyi.orders.demo import DEMO_ORDERS, load_demo_orders
 from minyi.orders.seed import seed as seed_order_types
 from minyi.orgs.demo import BUREAU_CODE, DEMO_LOGINS, DEMO_PASSWORD, load_demo_bureau
 from minyi.orgs.models import Unit
+from minyi.surveys.demo import load_demo_surveys
+from minyi.surveys.seed import seed as seed_index_definitions
 from minyi.workcal.seed import seed as seed_calendars
 
 
@@ -29,10 +31,14 @@ class Command(BaseCommand):
         created_campaigns = _demo_campaign() if orders else 0
         if orders:
             _demo_callbacks()
-        if result.created or created_orders or created_bulletins or created_campaigns:
+        seed_index_definitions()
+        surveys = load_demo_surveys(Unit.objects.get(code=BUREAU_CODE)) if orders else None
+        created_waves = surveys.created if surveys else 0
+        if (result.created or created_orders or created_bulletins or created_campaigns
+                or created_waves):
             self.stdout.write(f"演示数据已载入：新建 {result.created} 条单位与人员记录，"
                               f"{created_orders} 张工单，{created_bulletins} 期每周通报，"
-                              f"{created_campaigns} 项专项整治。")
+                              f"{created_campaigns} 项专项整治，{created_waves} 期民意调查。")
         else:
             self.stdout.write("演示数据已存在，未做任何改动。")
         if quiet_logins:
