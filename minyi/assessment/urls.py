@@ -1,13 +1,15 @@
-from django.urls import path
+"""The assessment pages: each views module lists its own routes, joined here."""
 
-from minyi.assessment import views
+from importlib import import_module
 
 app_name = "assessment"
-urlpatterns = [
-    path("bulletins/", views.bulletin_list, name="bulletins"),
-    path("bulletins/<int:pk>/", views.bulletin_detail, name="bulletin"),
-    path("bulletins/<int:pk>/regenerate/", views.bulletin_regenerate,
-         name="bulletin_regenerate"),
-    path("bulletins/<int:pk>/download.<slug:fmt>", views.bulletin_download,
-         name="bulletin_download"),
-]
+urlpatterns: list = []
+for _part in ("bulletins", "months", "programme", "dashboard"):
+    try:
+        _module = import_module(f"minyi.assessment.views.{_part}")
+    except ModuleNotFoundError as error:
+        # Only a part not written yet may be missing, never a module it imports.
+        if error.name != f"minyi.assessment.views.{_part}":
+            raise
+        continue
+    urlpatterns += _module.urlpatterns

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -102,3 +103,11 @@ def bulletin_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(str(exc)) from None
     messages.success(request, f"已按最新数据重新生成{bulletin.display_number}")
     return redirect("assessment:bulletin", pk=bulletin.pk)
+
+
+urlpatterns = [
+    path("bulletins/", bulletin_list, name="bulletins"),
+    path("bulletins/<int:pk>/", bulletin_detail, name="bulletin"),
+    path("bulletins/<int:pk>/regenerate/", bulletin_regenerate, name="bulletin_regenerate"),
+    path("bulletins/<int:pk>/download.<slug:fmt>", bulletin_download, name="bulletin_download"),
+]
