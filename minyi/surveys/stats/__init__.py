@@ -4,7 +4,7 @@ comparisons (compare). The names below are the package's contract; each module d
 own."""
 
 from .compare import Change, difference, rank_ranges, wording
-from .design import Design, Estimate, estimate, estimate_by
+from .design import Calibration, Design, Estimate, estimate, estimate_by
 from .indices import IndexRule, score
 from .intervals import effective_n, logit, wilson
 from .weighting import (
@@ -18,6 +18,7 @@ from .weighting import (
 )
 
 __all__ = [
+    "Calibration",
     "Change",
     "Design",
     "Estimate",

@@ -34,6 +34,23 @@ What R does, and so what is done here (R: survey 4.x, `svydesign`, `svymean`, `s
   s²·(N-n)/(N·n) for a mean, N²·s²·(N-n)/(N·n) for a total, s² = n/(n-1)·Σw(y-ȳ)²/Σw. This
   does not depend on whether the design has an fpc. `deff="replace"` (R's deff="replace") uses
   s²/n. None when it cannot be formed (N <= n without "replace", n < 2, s² = 0).
+- Calibration (`Design(..., calibration=Calibration(...))`), as R's svyrecvar does for a
+  design that went through postStratify, rake or calibrate: before the variance above, the
+  linearised values z are replaced by their residuals within the calibration, so that what
+  the population totals fix adds no variance (the total of a post-stratum has SE 0).
+  Post-strata: z - w·(Σ_c z / Σ_c w), sums over the post-stratum c (R's postStratify).
+  Margins with base weights w₀: z - w·X·β, β the regression of z/w on X (the margins'
+  level indicators and the covariates) weighted by w₀ (R's calibrate(), whatever calfun).
+  Margins with sweep weights: R's rake(), which does not regress but takes off, margin by
+  margin and 10 times over, the sweep weights times the margin level's plain mean of z per
+  sweep weight, the sweep weights being those just after that margin was adjusted in the
+  last sweep. The two agree for raking run to convergence from equal base weights (plain
+  means are then base-weighted ones); R's rake() stops by default (epsilon=1) once no cell
+  of the joint table moves by 1, and on those weights the regression gives 400608 for a
+  total where R's rake() prints 400603 (cran/survey tests/rakecheck.Rout.save), hence both.
+  `weighting.rake` runs to convergence by default: use base weights. A domain keeps every
+  row in the calibration (z = 0 outside it, as in R's subset of a calibrated design), so its
+  residuals reach rows outside it; its degrees of freedom stay those of its members.
 - Intervals: `normal` is R's `confint(svymean(...))` (qnorm); `logit` and `wilson` are R's
   `svyciprop` methods, with a t quantile on degf degrees of freedom. Where R cannot form them
   (a proportion of exactly 0 or 1, whose linearised SE is 0) the Wilson interval with the
@@ -42,13 +59,16 @@ What R does, and so what is done here (R: survey 4.x, `svydesign`, `svymean`, `s
 
 Every function is O(n log n) in the number of rows, with no Python loop over strata, PSUs or
 groups: units are coded once with `np.unique(return_inverse=True)` and summed with
-`np.bincount`.
+`np.bincount`. With calibration, the regression is solved on the small level × level tables
+X'W₀X (bincount on pairs of codes); residuals that fill the design (margins, or a group that
+crosses post-strata) are formed as (row, group) pairs, a chunk of groups at a time, so a
+calibrated `estimate_by` costs about n × groups.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -56,7 +76,7 @@ import numpy as np
 
 from . import intervals
 
-__all__ = ["Design", "Estimate", "estimate", "estimate_by"]
+__all__ = ["Calibration", "Design", "Estimate", "estimate", "estimate_by"]
 
 Stat = Literal["mean", "total", "proportion"]
 CiMethod = Literal["normal", "wilson", "logit"]
@@ -68,18 +88,81 @@ CERTAINTY = 1e-7
 # --- the design ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Calibration:
+    """How the design's weights were calibrated to population totals, so that the standard
+    errors account for it (R keeps this in a design's `postStrata`). Arrays have one value per
+    respondent, like the design's; a classification is an array of labels or a tuple of arrays
+    (a joint classification, e.g. (township, sex, age_group)).
+
+    - `Calibration(cells=...)`: post-stratification (R's postStratify; `weighting.poststratify`).
+    - `Calibration(margins=[...], base_weights=...)`: raking, or any calibration to these
+      margins' level totals and to the totals of the numeric `covariates` (R's calibrate(), any
+      calfun; `weighting.rake` run to convergence). base_weights are the weights before
+      calibration. `margins` is a list of classifications; a tuple inside it is a joint margin;
+      a margin with one level is the population size (R's intercept).
+    - `Calibration(margins=[...], sweep_weights=[...])`: R's rake() exactly as it computes its
+      standard errors: sweep_weights are the weights just after each margin was adjusted in the
+      last sweep (the last of them the final weights).
+    """
+
+    cells: Any = None
+    margins: Sequence[Any] = ()
+    covariates: Sequence[Any] = ()
+    base_weights: Any = None
+    sweep_weights: Sequence[Any] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("margins", "covariates", "sweep_weights"):
+            if isinstance(getattr(self, name), np.ndarray):
+                raise ValueError(f"{name} 应为列表（每个边际、协变量或权重一项），"
+                                 "如 margins=[township, (sex, age_group)]")
+        margins = list(self.margins) if self.margins is not None else []
+        covariates = list(self.covariates) if self.covariates is not None else []
+        sweeps = list(self.sweep_weights) if self.sweep_weights is not None else []
+        if (self.cells is None) == (not margins and not covariates):
+            raise ValueError("校准应给出 cells（事后分层）或 margins/covariates（边际校准）之一")
+        if self.cells is not None:
+            if self.base_weights is not None or sweeps:
+                raise ValueError("事后分层（cells）不需要 base_weights 或 sweep_weights")
+            return
+        if self.base_weights is not None and sweeps:
+            raise ValueError("base_weights 与 sweep_weights 只能给出其一")
+        if self.base_weights is None and not sweeps:
+            raise ValueError("边际校准须给出校准前的权重 base_weights"
+                             "（或 R 的 rake() 各边际调整后的权重 sweep_weights）")
+        if sweeps and covariates:
+            raise ValueError("sweep_weights 只适用于按类别边际迭代（rake），不能与 covariates 同用")
+        if sweeps and len(sweeps) != len(margins):
+            raise ValueError(f"sweep_weights 应为每个边际一组权重（{len(margins)} 组），"
+                             f"而不是 {len(sweeps)} 组")
+
+    def _arrays(self) -> list[Any]:
+        """Every per-respondent array, for the design's length check."""
+        parts: list[Any] = []
+        for item in (self.cells, *(self.margins or ())):
+            if item is not None:
+                parts.extend(item if isinstance(item, tuple) else (item,))
+        parts.extend(self.covariates or ())
+        if self.base_weights is not None:
+            parts.append(self.base_weights)
+        parts.extend(self.sweep_weights or ())
+        return parts
+
+
 class Design:
     """A sampling design: weights, strata, clusters (PSU, optionally SSU) and fpc per stage.
 
     Every array has one value per respondent, in the same order as the y given to `estimate`.
     A design without any array (simple random sampling with replacement, weights 1) fits
-    any y.
+    any y. `calibration` says how the weights were calibrated (they are then the calibrated
+    weights); the variance is then that of the calibrated estimator.
     """
 
     def __init__(self, weights: Any = None, strata: Any = None,
                  clusters: Sequence[Any] | np.ndarray = (),
                  fpc: Sequence[Any] | np.ndarray = (), *,
-                 lonely_psu: str = "fail") -> None:
+                 lonely_psu: str = "fail", calibration: Calibration | None = None) -> None:
         if lonely_psu not in LONELY_PSU:
             raise ValueError(f"lonely_psu 应为 {'、'.join(LONELY_PSU)} 之一，而不是 {lonely_psu!r}")
         clusters = _as_stages(clusters, "clusters")
@@ -89,12 +172,19 @@ class Design:
         if len(fpc) > max(1, len(clusters)):
             raise ValueError(f"fpc 给了 {len(fpc)} 个阶段，"
                              f"而抽样只有 {max(1, len(clusters))} 个阶段")
+        if calibration is not None:
+            if not isinstance(calibration, Calibration):
+                raise ValueError("calibration 应为 Calibration")
+            if weights is None:
+                raise ValueError("给出 calibration 时须同时给出校准后的权重 weights")
         self.lonely_psu = lonely_psu
+        self.calibration = calibration
         self._weights = weights
         self._strata = strata
         self._clusters = clusters
         self._fpc = fpc
-        lengths = {len(np.atleast_1d(a)) for a in (weights, strata, *clusters, *fpc)
+        calibrated = calibration._arrays() if calibration is not None else []
+        lengths = {len(np.atleast_1d(a)) for a in (weights, strata, *clusters, *fpc, *calibrated)
                    if a is not None and np.ndim(a) > 0}
         if len(lengths) > 1:
             raise ValueError(f"抽样设计各变量的长度不一致：{sorted(lengths)}")
@@ -165,6 +255,7 @@ class _Frame:
     n_psu: int
     stages: list[_Stage]
     lonely_psu: str
+    calibration: _Calibrated | None = None
 
 
 def _build_frame(design: Design, n: int) -> _Frame:
@@ -243,9 +334,12 @@ def _build_frame(design: Design, n: int) -> _Frame:
         weights = weights_from_fpc
     else:
         weights = np.ones(n)
-    return _Frame(n=n, weights=np.ascontiguousarray(weights, dtype=np.float64),
-                  stratum=stratum, n_strata=n_strata, psu=psu, n_psu=n_psu, stages=stages,
-                  lonely_psu=design.lonely_psu)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    calibrated = (None if design.calibration is None
+                  else _prepare_calibration(design.calibration, n, weights))
+    return _Frame(n=n, weights=weights, stratum=stratum, n_strata=n_strata, psu=psu,
+                  n_psu=n_psu, stages=stages, lonely_psu=design.lonely_psu,
+                  calibration=calibrated)
 
 
 def _nest(unit: np.ndarray, n_units: int, parent: np.ndarray,
@@ -576,7 +670,10 @@ def _estimate(y: Any, frame: _Frame, group: np.ndarray, n_groups: int, *, stat: 
         else:
             est = means
             z = centred * (w / weight_sum[g])
-    variance, df = _variance(frame, rows, g, n_groups, z)
+    if frame.calibration is None:
+        variance, df = _variance(frame, rows, g, n_groups, z)
+    else:
+        variance, df = _calibrated_variance(frame, rows, g, n_groups, z)
 
     deffs = np.full((k, n_groups), np.nan)
     if deff:
@@ -717,3 +814,271 @@ def _lonely(rule: str, stage: _Stage, cell_parent: np.ndarray, lonely: np.ndarra
     else:
         contribution[:, lonely] = 0.0
     return contribution
+
+
+# --- calibration --------------------------------------------------------------------------
+
+# R's svyrecvar takes the raking margins out of a rake() design by this many rounds of
+# alternating projections.
+RAKE_ROUNDS = 10
+# Linearised values handled at once (rows × groups × columns) when residuals fill the design.
+CHUNK = 1 << 22
+# An eigenvalue of the scaled X'WX below this fraction of the largest is a redundancy of the
+# margins (the levels of each add up to the same total), not information.
+RANK_TOL = 1e-10
+
+# Residuals for a chunk of groups [first, last): (row, group in chunk) pairs and their values.
+_Residuals = Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]
+
+
+@dataclass
+class _Calibrated:
+    kind: str  # "cells", "greg" or "sweep"
+    codes: list[np.ndarray]  # per classification (the post-strata, or each margin): per row
+    sizes: list[int]
+    counts: list[np.ndarray]  # rows per level of each classification
+    numeric: list[np.ndarray]  # covariates ("greg")
+    base: np.ndarray | None  # weights before calibration ("greg")
+    inverse: np.ndarray | None  # generalised inverse of X'WX, W the base weights ("greg")
+    sweeps: list[np.ndarray]  # weights after each margin in the last sweep ("sweep")
+    cross: list[list[np.ndarray]] | None  # see _backfit ("sweep")
+    cell_weight: np.ndarray | None  # calibrated weight per post-stratum ("cells")
+    by_cell: np.ndarray | None  # rows in post-stratum order ("cells")
+    cell_start: np.ndarray | None  # where each post-stratum starts in by_cell ("cells")
+
+
+def _prepare_calibration(cal: Calibration, n: int, weights: np.ndarray) -> _Calibrated:
+    if cal.cells is not None:
+        codes, size = _classification(cal.cells, "cells", n)
+        counts = np.bincount(codes, minlength=size)
+        return _Calibrated(kind="cells", codes=[codes], sizes=[size], counts=[counts],
+                           numeric=[], base=None, inverse=None, sweeps=[], cross=None,
+                           cell_weight=_sum(codes, weights, size),
+                           by_cell=np.argsort(codes, kind="stable"),
+                           cell_start=np.cumsum(counts) - counts)
+    margins = [_classification(m, f"margins[{i}]", n) for i, m in enumerate(cal.margins or ())]
+    codes = [c for c, _ in margins]
+    sizes = [s for _, s in margins]
+    counts = [np.bincount(c, minlength=s) for c, s in margins]
+    if cal.sweep_weights:
+        sweeps = [_numeric(w, f"sweep_weights[{i}]", n) for i, w in enumerate(cal.sweep_weights)]
+        if any(np.any(w <= 0) for w in sweeps):
+            raise ValueError("sweep_weights 须全部大于 0")
+        if not np.allclose(sweeps[-1], weights, rtol=1e-9, atol=0):
+            raise ValueError("sweep_weights 的最后一组应等于设计的权重（最后一个边际调整后的权重）")
+        cross = [[_sum(codes[m] * sizes[o] + codes[o], sweeps[o] / sweeps[m],
+                       sizes[m] * sizes[o]).reshape(sizes[m], sizes[o])
+                  for o in range(len(codes))] for m in range(len(codes))]
+        return _Calibrated(kind="sweep", codes=codes, sizes=sizes, counts=counts, numeric=[],
+                           base=None, inverse=None, sweeps=sweeps, cross=cross,
+                           cell_weight=None, by_cell=None, cell_start=None)
+    base = _numeric(cal.base_weights, "base_weights", n)
+    if np.any(base < 0):
+        row = int(np.flatnonzero(base < 0)[0])
+        raise ValueError(f"base_weights 不能为负数（第 {row + 1} 个值为 {base[row]:g}）")
+    numeric = [_numeric(x, f"covariates[{i}]", n) for i, x in enumerate(cal.covariates or ())]
+    return _Calibrated(kind="greg", codes=codes, sizes=sizes, counts=counts, numeric=numeric,
+                       base=base, inverse=_normal_inverse(codes, sizes, numeric, base),
+                       sweeps=[], cross=None, cell_weight=None, by_cell=None, cell_start=None)
+
+
+def _classification(value: Any, name: str, n: int) -> tuple[np.ndarray, int]:
+    """A code per row and the number of levels; a tuple of arrays is one joint classification
+    (only the combinations that occur are levels)."""
+    if not isinstance(value, tuple):
+        labels, codes = _factorize(value, name, n)
+        return codes, len(labels)
+    if not value:
+        raise ValueError(f"{name} 是空的元组")
+    parts = [_factorize(v, f"{name}[{j}]", n) for j, v in enumerate(value)]
+    joint = np.ravel_multi_index(tuple(c for _, c in parts), tuple(len(lv) for lv, _ in parts))
+    levels, codes = _codes(joint)
+    return codes, len(levels)
+
+
+def _normal_inverse(codes: list[np.ndarray], sizes: list[int], numeric: list[np.ndarray],
+                    base: np.ndarray) -> np.ndarray:
+    """A generalised inverse of X'WX: X the indicator columns of every margin level and the
+    covariates, W the base weights. Indicator blocks are summed with bincount on pairs of
+    codes, so no n × p matrix is formed. The margins are redundant (each adds up to the
+    population size), so the inverse is taken on the non-null eigenvectors; the fitted values
+    X·β do not depend on which solution of the normal equations is used."""
+    offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    first_numeric = int(offsets[-1])
+    p = first_numeric + len(numeric)
+    a = np.zeros((p, p))
+    for i, (ci, li) in enumerate(zip(codes, sizes, strict=True)):
+        rows_i = slice(offsets[i], offsets[i + 1])
+        for j in range(i, len(codes)):
+            block = _sum(ci * sizes[j] + codes[j], base, li * sizes[j]).reshape(li, sizes[j])
+            a[rows_i, offsets[j]:offsets[j + 1]] = block
+            a[offsets[j]:offsets[j + 1], rows_i] = block.T
+        for q, x in enumerate(numeric):
+            column = _sum(ci, base * x, li)
+            a[rows_i, first_numeric + q] = column
+            a[first_numeric + q, rows_i] = column
+    for q, x in enumerate(numeric):
+        for r in range(q, len(numeric)):
+            a[first_numeric + q, first_numeric + r] = a[first_numeric + r, first_numeric + q] = (
+                float(np.dot(base * x, numeric[r])))
+    # Scaled to a unit diagonal first, so that a covariate in the thousands and an indicator
+    # are judged alike when the redundant directions are dropped.
+    scale = np.sqrt(np.diag(a))
+    scale[scale == 0] = 1.0
+    values, vectors = np.linalg.eigh(a / np.outer(scale, scale))
+    keep = values > RANK_TOL * max(float(values.max(initial=0.0)), 0.0)
+    inverse = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    return inverse / np.outer(scale, scale)
+
+
+def _group_degf(frame: _Frame, rows: np.ndarray, g: np.ndarray, n_groups: int) -> np.ndarray:
+    """Degrees of freedom per group as `_variance` counts them: PSUs with members less strata
+    with members."""
+    stage = frame.stages[0]
+    if stage.unit is None:
+        pair_group, parent = g, stage.parent_of_unit[rows]
+    else:
+        pairs, _ = _codes(stage.unit[rows] * n_groups + g, stage.n_units * n_groups)
+        pair_group, parent = pairs % n_groups, stage.parent_of_unit[pairs // n_groups]
+    cells, _ = _codes(parent * n_groups + pair_group, stage.n_parents * n_groups)
+    return (np.bincount(pair_group, minlength=n_groups)
+            - np.bincount(cells % n_groups, minlength=n_groups)).astype(float)
+
+
+def _calibrated_variance(frame: _Frame, rows: np.ndarray | slice, g: np.ndarray, n_groups: int,
+                         z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_variance` of the residuals of z after the calibration, as R's svyrecvar does before
+    its multistage variance. A group's residuals reach every row of the calibration cells it
+    touches (all rows for margins), so they are formed per group and given to `_variance` as
+    (row, group) pairs, a chunk of groups at a time. Rows outside a group or with y missing
+    stay in the calibration with their weights, as in R's subset of a calibrated design."""
+    cal = frame.calibration
+    assert cal is not None
+    rows = np.arange(frame.n)[rows]
+    k = z.shape[0]
+    variance = np.zeros((k, n_groups))
+    df = _group_degf(frame, rows, g, n_groups)
+    if len(rows) == 0:
+        return variance, df
+    residuals = (_cell_residuals(frame, rows, g, n_groups, z) if cal.kind == "cells"
+                 else _margin_residuals(frame, rows, g, n_groups, z))
+    for first, last, pair_rows, pair_group, values in residuals:
+        part, _ = _variance(frame, pair_rows, pair_group, last - first, values)
+        variance[:, first:last] = part
+    return variance, df
+
+
+def _chunks(sizes: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive groups whose summed sizes stay within CHUNK (at least one group each)."""
+    out, first, used = [], 0, 0
+    for gg, size in enumerate(sizes.tolist()):
+        if gg > first and used + size > CHUNK:
+            out.append((first, gg))
+            first, used = gg, 0
+        used += size
+    out.append((first, len(sizes)))
+    return out
+
+
+def _cell_residuals(frame: _Frame, rows: np.ndarray, g: np.ndarray, n_groups: int,
+                    z: np.ndarray) -> _Residuals:
+    """Post-strata (R's postStratify): z less w times the group's z-total per calibrated
+    weight of the post-stratum, on every row of the post-strata that hold group members."""
+    cal = frame.calibration
+    assert cal is not None and cal.cell_weight is not None
+    assert cal.by_cell is not None and cal.cell_start is not None
+    k, size = z.shape[0], cal.sizes[0]
+    pair = cal.codes[0][rows] * n_groups + g
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.vstack([_sum(pair, z[j], size * n_groups) for j in range(k)])
+        mean /= np.repeat(cal.cell_weight, n_groups)
+    mean[~np.isfinite(mean)] = 0.0
+    present = np.flatnonzero(np.bincount(pair, minlength=size * n_groups))
+    cell, group = present // n_groups, present % n_groups
+    length = cal.counts[0][cell]
+    position = np.full(frame.n, -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    group_of = np.full(frame.n, -1, dtype=np.int64)
+    group_of[rows] = g
+    for first, last in _chunks(_sum(group, length * k, n_groups).astype(np.int64)):
+        chosen = (group >= first) & (group < last)
+        lengths = length[chosen]
+        ends = np.cumsum(lengths)
+        within = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - lengths, lengths)
+        pair_rows = cal.by_cell[np.repeat(cal.cell_start[cell[chosen]], lengths) + within]
+        pair_group = np.repeat(group[chosen], lengths)
+        values = -frame.weights[pair_rows] * mean[:, np.repeat(present[chosen], lengths)]
+        own = group_of[pair_rows] == pair_group
+        values[:, own] += z[:, position[pair_rows[own]]]
+        yield first, last, pair_rows, pair_group - first, values
+
+
+def _margin_residuals(frame: _Frame, rows: np.ndarray, g: np.ndarray, n_groups: int,
+                      z: np.ndarray) -> _Residuals:
+    """Margins: z less w times the fitted values of a regression of z/w on the margins'
+    indicators and the covariates weighted by the base weights (R's calibrate: qr.resid on
+    √w₀·X); or, with sweep_weights, R's rake(): for each margin in turn, z less its sweep
+    weights times the margin level's plain mean of z per sweep weight, RAKE_ROUNDS times.
+
+    Either way what is taken off is a coefficient per margin level (and covariate) and
+    column, found on small level × level tables; only the residuals themselves are formed
+    over the design's rows, for a chunk of groups at a time, as (k · groups, n) with column
+    j·groups + group."""
+    cal = frame.calibration
+    assert cal is not None
+    n, k, w = frame.n, z.shape[0], frame.weights
+    per_group = max(1, CHUNK // max(n * k, 1))
+    for first in range(0, n_groups, per_group):
+        last = min(first + per_group, n_groups)
+        groups = last - first
+        width = k * groups
+        chosen = (g >= first) & (g < last)
+        member, values = rows[chosen], z[:, chosen]
+        column = np.arange(k)[:, None] * groups + (g[chosen] - first)  # (k, members)
+        if cal.kind == "greg":
+            assert cal.base is not None and cal.inverse is not None
+            share = values * (cal.base[member] / w[member])  # w₀·z/w: X'W₀(z/w) by blocks
+            parts = [_sum((column * size + c[member]).ravel(), share.ravel(),
+                          width * size).reshape(width, size)
+                     for c, size in zip(cal.codes, cal.sizes, strict=True)]
+            parts += [_sum(column.ravel(), (share * x_q[member]).ravel(), width)[:, None]
+                      for x_q in cal.numeric]
+            beta = np.hstack(parts) @ cal.inverse  # (width, p); the inverse is symmetric
+            fitted = np.zeros((width, n))
+            offset = 0
+            for c, size in zip(cal.codes, cal.sizes, strict=True):
+                fitted += beta[:, offset + c]
+                offset += size
+            for x_q in cal.numeric:
+                fitted += beta[:, offset, None] * x_q
+                offset += 1
+            out = fitted
+            out *= -w
+        else:
+            out = np.zeros((width, n))
+            for c, sweep, level in zip(cal.codes, cal.sweeps,
+                                       _backfit(cal, member, values, column, width),
+                                       strict=True):
+                out -= level[:, c] * sweep
+        out[column, member] += values
+        yield (first, last, np.tile(np.arange(n), groups), np.repeat(np.arange(groups), n),
+               out.reshape(k, groups * n))
+
+
+def _backfit(cal: _Calibrated, member: np.ndarray, values: np.ndarray, column: np.ndarray,
+             width: int) -> list[np.ndarray]:
+    """R's rake() projections as coefficients: after the rounds, z has lost Σ over margins m
+    of sweep_m · a_m[level of m]. A step for margin m needs, per level l, the sum over its
+    rows of z/sweep_m, which is the start value less Σ over margins m' of
+    cross[m][m'] · a_m', cross[m][m'][l, l'] the sum of sweep_m'/sweep_m over the rows in
+    level l of m and l' of m'."""
+    assert cal.cross is not None
+    start = [_sum((column * size + c[member]).ravel(), (values / sweep[member]).ravel(),
+                  width * size).reshape(width, size)
+             for c, size, sweep in zip(cal.codes, cal.sizes, cal.sweeps, strict=True)]
+    level = [np.zeros((width, size)) for size in cal.sizes]
+    for _ in range(RAKE_ROUNDS):
+        for m, count in enumerate(cal.counts):
+            sums = start[m] - sum(level[o] @ cal.cross[m][o].T for o in range(len(level)))
+            level[m] += sums / count
+    return level
