@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from minyi.assessment.programme_demo import load as load_demo_programme
 from minyi.intake.seed import seed as seed_channels
 from minyi.orders.demo import DEMO_ORDERS, load_demo_orders
 from minyi.orders.seed import seed as seed_order_types
@@ -34,11 +35,14 @@ class Command(BaseCommand):
         seed_index_definitions()
         surveys = load_demo_surveys(Unit.objects.get(code=BUREAU_CODE)) if orders else None
         created_waves = surveys.created if surveys else 0
+        created_programmes = int(load_demo_programme(Unit.objects.get(code=BUREAU_CODE))
+                                 is not None)
         if (result.created or created_orders or created_bulletins or created_campaigns
-                or created_waves):
+                or created_waves or created_programmes):
             self.stdout.write(f"演示数据已载入：新建 {result.created} 条单位与人员记录，"
                               f"{created_orders} 张工单，{created_bulletins} 期每周通报，"
-                              f"{created_campaigns} 项专项整治，{created_waves} 期民意调查。")
+                              f"{created_campaigns} 项专项整治，{created_waves} 期民意调查，"
+                              f"{created_programmes} 份年度工作方案。")
         else:
             self.stdout.write("演示数据已存在，未做任何改动。")
         if quiet_logins:
