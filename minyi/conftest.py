@@ -41,6 +41,7 @@ def _seeded_after_flush(request):
                               in request.fixturenames or "live_server" in request.fixturenames):
         return
     request.getfixturevalue("transactional_db")
+    from minyi.assessment.seed_indicators import seed as seed_indicators
     from minyi.intake.seed import seed as seed_channels
     from minyi.orders.seed import seed as seed_order_types
     from minyi.surveys.seed import seed as seed_index_definitions
@@ -50,6 +51,7 @@ def _seeded_after_flush(request):
     seed_channels()
     seed_order_types()
     seed_index_definitions()
+    seed_indicators()
 
 
 class Bureau:
