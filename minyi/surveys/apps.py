@@ -8,7 +8,15 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         # Each module of actions registers the labels of its events (and notification rules).
-        from minyi.surveys import actions, demo, desk, population, weblinks, weights
+        from minyi.surveys import (
+            actions,
+            definitions,
+            demo,
+            desk,
+            population,
+            weblinks,
+            weights,
+        )
 
         actions.register()
         desk.register()
@@ -16,3 +24,4 @@ class SurveysConfig(AppConfig):
         population.register()
         weights.register()
         demo.register()
+        definitions.register()
