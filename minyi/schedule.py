@@ -29,4 +29,8 @@ SCHEDULE: list[Job] = [
     # Monday 08:00, before the weekly meeting: the bulletin of the week before (seed 001).
     Job(name="assessment.weekly_bulletin", task="minyi.assessment.tasks.weekly_bulletin",
         weekly_on="mon", daily_at="08:00"),
+    # This month's and last month's figures of every bureau, which the leadership dashboard and
+    # the monthly scores read instead of the orders.
+    Job(name="assessment.monthly_figures", task="minyi.assessment.tasks.monthly_figures",
+        every_seconds=1800),
 ]

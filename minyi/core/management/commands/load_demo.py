@@ -35,6 +35,8 @@ class Command(BaseCommand):
         seed_index_definitions()
         surveys = load_demo_surveys(Unit.objects.get(code=BUREAU_CODE)) if orders else None
         created_waves = surveys.created if surveys else 0
+        if orders:
+            _demo_monthly_figures()
         created_programmes = int(load_demo_programme(Unit.objects.get(code=BUREAU_CODE))
                                  is not None)
         if (result.created or created_orders or created_bulletins or created_campaigns
@@ -89,3 +91,18 @@ def _demo_callbacks() -> None:
     from minyi.callbacks.demo import load_demo_callbacks
 
     load_demo_callbacks(Unit.objects.get(code=BUREAU_CODE))
+
+
+def _demo_monthly_figures() -> None:
+    """The monthly figures of this year so far, which the leadership dashboard reads (the job
+    keeps only the current and the previous month up to date); recounting is idempotent."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from minyi.assessment import facts
+
+    bureau = Unit.objects.get(code=BUREAU_CODE)
+    today = timezone.localdate()
+    for month in range(1, today.month + 1):
+        facts.recount(bureau=bureau, month=date(today.year, month, 1))
