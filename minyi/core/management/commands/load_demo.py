@@ -34,7 +34,7 @@ class Command(BaseCommand):
             _demo_callbacks()
         seed_index_definitions()
         surveys = load_demo_surveys(Unit.objects.get(code=BUREAU_CODE)) if orders else None
-        created_waves = surveys.created if surveys else 0
+        created_waves = len(surveys.waves) if surveys and surveys.created else 0
         if orders:
             _demo_monthly_figures()
         created_programmes = int(load_demo_programme(Unit.objects.get(code=BUREAU_CODE))
