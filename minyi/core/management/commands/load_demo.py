@@ -37,6 +37,7 @@ class Command(BaseCommand):
         created_waves = len(surveys.waves) if surveys and surveys.created else 0
         if orders:
             _demo_monthly_figures()
+            _demo_assessment()
         created_programmes = int(load_demo_programme(Unit.objects.get(code=BUREAU_CODE))
                                  is not None)
         if (result.created or created_orders or created_bulletins or created_campaigns
@@ -106,3 +107,27 @@ def _demo_monthly_figures() -> None:
     today = timezone.localdate()
     for month in range(1, today.month + 1):
         facts.recount(bureau=bureau, month=date(today.year, month, 1))
+
+
+def _demo_assessment() -> None:
+    """The year's assessment scheme and the last complete month scored and closed, so that the
+    demo has a closed month's ranking (idempotent: an existing scheme or closed month is kept)."""
+    from django.utils import timezone
+
+    from minyi.assessment import months
+    from minyi.assessment.facts import previous_month
+    from minyi.assessment.models import AssessmentMonth, Scheme
+    from minyi.orgs.models import Role, User
+
+    bureau = Unit.objects.get(code=BUREAU_CODE)
+    actor = User.objects.filter(memberships__role=Role.OPINION_OFFICER,
+                                memberships__unit__path__startswith=bureau.path).first()
+    if actor is None:
+        return
+    today = timezone.localdate()
+    month = previous_month(today.replace(day=1))
+    if not Scheme.objects.filter(bureau=bureau, year=month.year).exists():
+        months.create_default_scheme(actor=actor, bureau=bureau, year=month.year)
+    assessment = months.run(actor=actor, bureau=bureau, month=month)
+    if assessment.state != AssessmentMonth.State.CLOSED:
+        months.close(actor=actor, assessment=assessment)
